@@ -1,0 +1,30 @@
+/**
+ * The ordered list of migrations. Listed explicitly (rather than read from the directory) so the
+ * same source works from TypeScript, from the compiled build and inside the test runner.
+ */
+import type { Knex } from 'knex';
+
+import * as m001 from './001_oidc_payloads.js';
+import * as m002 from './002_signing_keys.js';
+import * as m003 from './003_accounts.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: Record<string, Migration> = {
+  '001_oidc_payloads': m001,
+  '002_signing_keys': m002,
+  '003_accounts': m003,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`unknown migration ${name}`);
+    return migration;
+  },
+};

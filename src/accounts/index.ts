@@ -1,0 +1,2 @@
+export * from './repository.js';
+export { accountClaims } from './claims.js';

@@ -1,0 +1,74 @@
+/** Users and their pinned Mobile ID serial number. */
+import crypto from 'node:crypto';
+
+import type { Db } from '../db/index.js';
+
+export interface Account {
+  id: string;
+  msisdn: string;
+  mobileidSerial: string | null;
+  serialPinnedAt: Date | null;
+  roles: string[];
+  createdAt: Date;
+  lastLoginAt: Date | null;
+}
+
+interface AccountRow {
+  id: string;
+  msisdn: string;
+  mobileid_serial: string | null;
+  serial_pinned_at: Date | null;
+  roles: string[] | string;
+  created_at: Date;
+  last_login_at: Date | null;
+}
+
+function fromRow(row: AccountRow): Account {
+  return {
+    id: row.id,
+    msisdn: row.msisdn,
+    mobileidSerial: row.mobileid_serial,
+    serialPinnedAt: row.serial_pinned_at,
+    roles: typeof row.roles === 'string' ? (JSON.parse(row.roles) as string[]) : row.roles,
+    createdAt: row.created_at,
+    lastLoginAt: row.last_login_at,
+  };
+}
+
+export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const row = (await db('accounts').where({ id }).first()) as AccountRow | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+export async function findAccountByMsisdn(db: Db, msisdn: string): Promise<Account | undefined> {
+  const row = (await db('accounts').where({ msisdn }).first()) as AccountRow | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+/** The account of this number, created (with the serial pinned) on first login. */
+export async function findOrCreateAccount(db: Db, msisdn: string, serial: string): Promise<{ account: Account; created: boolean }> {
+  const now = new Date();
+  const inserted = (await db('accounts')
+    .insert({ id: crypto.randomUUID(), msisdn, mobileid_serial: serial, serial_pinned_at: now, roles: '[]', created_at: now })
+    .onConflict('msisdn')
+    .ignore()
+    .returning('*')) as AccountRow[];
+  if (inserted[0]) return { account: fromRow(inserted[0]), created: true };
+  const existing = await findAccountByMsisdn(db, msisdn);
+  if (!existing) throw new Error('account vanished during creation');
+  return { account: existing, created: false };
+}
+
+export async function recordLogin(db: Db, id: string): Promise<void> {
+  await db('accounts').where({ id }).update({ last_login_at: new Date() });
+}
+
+/** Pin a new Mobile ID serial (after a verified re-activation, or by an administrator). */
+export async function pinSerial(db: Db, id: string, serial: string): Promise<void> {
+  await db('accounts').where({ id }).update({ mobileid_serial: serial, serial_pinned_at: new Date() });
+}
+
+export async function setRoles(db: Db, id: string, roles: string[]): Promise<void> {
+  await db('accounts').where({ id }).update({ roles: JSON.stringify([...new Set(roles)].sort()) });
+}

@@ -1,0 +1,132 @@
+/**
+ * Administration commands (see README "Commands"):
+ *   npm run migrate
+ *   npm run cli -- clients add --name "My app" --redirect-uri https://app.example.ch/cb [--public] [--post-logout-uri URL] [--acr VALUE]
+ *   npm run cli -- clients add --name "Batch job" --grant client_credentials [--scope "..."]
+ *   npm run cli -- clients list | clients remove CLIENT_ID
+ *   npm run cli -- keys list | keys rotate
+ */
+import { parseArgs } from 'node:util';
+
+import { loadConfig, type Config } from './config.js';
+import { createDb, migrate, type Db } from './db/index.js';
+import { AppError } from './errors.js';
+import { createLogger } from './logger.js';
+import { deleteClient, listClients, registerClient } from './oidc/clients.js';
+import { ensureKeys, listKeys, loadJwks, rotateKeys } from './oidc/keys.js';
+import { createProvider } from './oidc/provider.js';
+
+const USAGE = `Usage:
+  migrate                                   bring the database schema up to date
+  clients add --name NAME [--redirect-uri URL ...] [--post-logout-uri URL ...]
+              [--public] [--grant TYPE ...] [--scope "a b"] [--acr VALUE ...] [--client-id ID]
+  clients list
+  clients remove CLIENT_ID
+  keys list
+  keys rotate                               new signing keys; old ones stay published until their tokens expire`;
+
+async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function addClient(config: Config, db: Db, argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-uri': { type: 'string', multiple: true },
+      public: { type: 'boolean', default: false },
+      grant: { type: 'string', multiple: true },
+      scope: { type: 'string' },
+      acr: { type: 'string', multiple: true },
+      'client-id': { type: 'string' },
+    },
+  });
+  if (!values.name) throw new Error('--name is required');
+  await ensureKeys(db, config.keyEncryptionKey);
+  const provider = createProvider({
+    config,
+    db,
+    jwks: await loadJwks(db, config.keyEncryptionKey),
+    log: createLogger('silent'),
+    accounts: { findAccount: async () => undefined },
+  });
+  const registered = await registerClient(provider, db, {
+    client_name: values.name,
+    ...(values['client-id'] ? { client_id: values['client-id'] } : {}),
+    ...(values['redirect-uri'] ? { redirect_uris: values['redirect-uri'] } : {}),
+    ...(values['post-logout-uri'] ? { post_logout_redirect_uris: values['post-logout-uri'] } : {}),
+    ...(values.grant ? { grant_types: values.grant } : {}),
+    ...(values.scope ? { scope: values.scope } : {}),
+    ...(values.acr ? { default_acr_values: values.acr } : {}),
+    ...(values.public ? { token_endpoint_auth_method: 'none' } : {}),
+  });
+  console.log(`client_id:     ${registered.client_id}`);
+  if (registered.client_secret) {
+    console.log(`client_secret: ${registered.client_secret}`);
+    console.log('Store the secret now: only its hash is kept, it cannot be shown again.');
+  } else {
+    console.log('public client: no secret; it must use PKCE (S256).');
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  const config = loadConfig();
+  const [group, command, ...rest] = argv;
+  if (group === 'migrate') {
+    const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+    try {
+      const applied = await migrate(db);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database already up to date');
+    } finally {
+      await db.destroy();
+    }
+    return;
+  }
+  if (group === 'clients' && command === 'add') return withDb(config, (db) => addClient(config, db, rest));
+  if (group === 'clients' && command === 'list') {
+    return withDb(config, async (db) => {
+      for (const c of await listClients(db)) {
+        console.log(`${c.client_id}\t${String(c.client_name ?? '')}\t${c.token_endpoint_auth_method ?? 'client_secret_basic'}\t${(c.redirect_uris ?? []).join(' ')}`);
+      }
+    });
+  }
+  if (group === 'clients' && command === 'remove' && rest[0]) {
+    return withDb(config, async (db) => {
+      console.log((await deleteClient(db, rest[0]!)) ? `removed ${rest[0]}` : `no client ${rest[0]}`);
+    });
+  }
+  if (group === 'keys' && command === 'list') {
+    return withDb(config, async (db) => {
+      await ensureKeys(db, config.keyEncryptionKey);
+      for (const k of await listKeys(db)) {
+        const state = k.retired_at ? `retired, published until ${k.expires_at?.toISOString()}` : 'active';
+        console.log(`${k.kid}\t${k.alg}\t${state}`);
+      }
+    });
+  }
+  if (group === 'keys' && command === 'rotate') {
+    return withDb(config, async (db) => {
+      await ensureKeys(db, config.keyEncryptionKey);
+      const keep = Math.max(config.ttl.accessToken, config.ttl.idToken) + 300;
+      const { retired, created } = await rotateKeys(db, config.keyEncryptionKey, keep);
+      console.log(`new signing keys: ${created.join(', ')}`);
+      console.log(`retired (published for ${keep} s more): ${retired.join(', ')}`);
+      console.log('Restart the running instances (one after the other) to sign with the new keys.');
+    });
+  }
+  console.error(USAGE);
+  process.exitCode = 2;
+}
+
+run(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err instanceof AppError ? err.detail ?? err.message : err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,84 @@
+/**
+ * The database: knex over `pg` when a DATABASE_URL is configured, otherwise an embedded PGlite
+ * (real PostgreSQL compiled to WebAssembly) in DATA_DIR, or in memory for ':memory:'.
+ * The same migrations and queries run on both.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+
+import { migrationSource } from '../../migrations/index.js';
+
+// Return BIGINT (int8) and NUMERIC as JS numbers/strings consistently on pg; timestamps stay Dates.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+export type Db = Knex;
+
+/**
+ * knex-pglite labels deletes "DEL", so knex's postgres dialect does not recognise them and returns
+ * the raw result instead of the affected row count. Name them as PostgreSQL does.
+ */
+interface ResponseProcessor {
+  processResponse(obj: { method?: string; response: { affectedRows?: number } }, runner: unknown): unknown;
+}
+const PgLiteBase = ClientPgLite as unknown as new (config: Knex.Config) => ResponseProcessor;
+
+class EmbeddedClient extends PgLiteBase {
+  override processResponse(obj: { method?: string; response: { affectedRows?: number } }, runner: unknown): unknown {
+    if (obj.method === 'del') return obj.response.affectedRows ?? 0;
+    return super.processResponse(obj, runner);
+  }
+}
+
+export interface DbOptions {
+  databaseUrl?: string | undefined;
+  /** Directory of the embedded database, or ':memory:'. Ignored when databaseUrl is set. */
+  dataDir?: string;
+  poolMax?: number;
+}
+
+export function createDb(opts: DbOptions): Db {
+  if (opts.databaseUrl) {
+    return knexFactory({
+      client: 'pg',
+      connection: opts.databaseUrl,
+      pool: { min: 0, max: opts.poolMax ?? 10 },
+      acquireConnectionTimeout: 10_000,
+    });
+  }
+  const dataDir = opts.dataDir ?? ':memory:';
+  let connection: Record<string, string> = {};
+  if (dataDir !== ':memory:') {
+    const dir = path.join(dataDir, 'pglite');
+    fs.mkdirSync(dir, { recursive: true });
+    connection = { filename: dir };
+  }
+  return knexFactory({
+    client: EmbeddedClient as unknown as typeof Knex.Client,
+    dialect: 'postgres',
+    connection,
+  });
+}
+
+export function isEmbedded(db: Db): boolean {
+  return db.client.config.client !== 'pg';
+}
+
+/** Bring the schema up to date. Safe to call from several instances at once (knex migration lock). */
+export async function migrate(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+/** True when a trivial query answers within the pool's acquire timeout. */
+export async function ping(db: Db): Promise<boolean> {
+  try {
+    await db.raw('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The user-facing pages of a login: oidc-provider hands the browser to /interaction/:uid, we ask
+ * for the phone number, run Mobile ID (and, when needed, the step-up), then finish the interaction.
+ */
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import { checkCsrf, csrfToken } from '../web/csrf.js';
+import { renderPage } from '../web/render.js';
+import { pageErrors } from './errors.js';
+import { chooseLocale, languageLinks } from './locale.js';
+
+export interface InteractionDeps {
+  config: Config;
+  provider: Provider;
+  /** Further routes below /interaction/:uid (the login methods), mounted on the same router. */
+  extend?: (router: Router, helpers: InteractionHelpers) => void;
+}
+
+export interface InteractionHelpers {
+  /** Complete the interaction (login result or error) and send the browser back to the provider. */
+  finish(ctx: Context, result: InteractionResults): Promise<void>;
+  details(ctx: Context): ReturnType<Provider['interactionDetails']>;
+  locale(ctx: Context, details?: Awaited<ReturnType<Provider['interactionDetails']>>): ReturnType<typeof chooseLocale>;
+  csrf(uid: string): string;
+  requireCsrf(ctx: Context, uid: string): void;
+  page(ctx: Context, template: string, locale: ReturnType<typeof chooseLocale>, vars: Record<string, unknown>): void;
+}
+
+export function interactionRouter(deps: InteractionDeps): Router {
+  const { config, provider } = deps;
+  const secret = config.cookieSecrets[0]!;
+  const router = new Router();
+  router.use(pageErrors(config));
+  router.use(bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '16kb' }));
+
+  async function finish(ctx: Context, result: InteractionResults): Promise<void> {
+    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  }
+
+  const helpers: InteractionHelpers = {
+    finish,
+    details: (ctx) => provider.interactionDetails(ctx.req, ctx.res),
+    locale: (ctx, details) => chooseLocale(ctx, config, details?.params.ui_locales as string | undefined),
+    csrf: (uid) => csrfToken(secret, uid),
+    requireCsrf: (ctx, uid) => {
+      const body = ctx.request.body as Record<string, unknown> | undefined;
+      if (!checkCsrf(secret, uid, body?.csrf ?? ctx.get('x-csrf-token'))) {
+        throw new AppError({ code: 'csrf_failed', status: 403, messageKey: 'error.csrf' });
+      }
+    },
+    page: (ctx, template, locale, vars) => {
+      ctx.type = 'html';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = renderPage(template, locale, { langLinks: languageLinks(ctx), ...vars });
+    },
+  };
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const details = await helpers.details(ctx);
+    const locale = helpers.locale(ctx, details);
+    const client = await provider.Client.find(String(details.params.client_id));
+    const uid = details.uid;
+    helpers.page(ctx, 'login.njk', locale, {
+      action: `/interaction/${uid}/login`,
+      abortAction: `/interaction/${uid}/abort`,
+      csrf: helpers.csrf(uid),
+      clientName: client?.clientName,
+      phone: '',
+    });
+  });
+
+  router.post('/interaction/:uid/abort', async (ctx) => {
+    const details = await helpers.details(ctx);
+    helpers.requireCsrf(ctx, details.uid);
+    await finish(ctx, { error: 'access_denied', error_description: 'the user cancelled the login' });
+  });
+
+  deps.extend?.(router, helpers);
+  return router;
+}

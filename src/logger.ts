@@ -1,0 +1,39 @@
+/**
+ * Structured JSON logs (pino). Secrets are redacted by path; phone and AHV numbers are masked
+ * wherever they appear in a logged string.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACT = [
+  'password', '*.password', 'secret', '*.secret', '*.client_secret', 'client_secret',
+  '*.authorization', '*.cookie', 'req.headers.authorization', 'req.headers.cookie',
+  '*.AP_PWD', 'AP_PWD', '*.privateKey', '*.private_jwk', '*.code_verifier',
+];
+
+/** Mask anything that looks like a phone number (7+ digits) or an AHV number (756.xxxx.xxxx.xx). */
+export function maskPersonalNumbers(text: string): string {
+  return text
+    .replace(/756[.\s]?\d{4}[.\s]?\d{4}[.\s]?\d{2}/g, '756.****.****.**')
+    .replace(/(\+?\d{2,4})[\d\s]{5,}(\d{2})/g, (_m, head: string, tail: string) => `${head}*****${tail}`);
+}
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'servicecore-login' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        logMethod(args, method) {
+          const masked = args.map((a) => (typeof a === 'string' ? maskPersonalNumbers(a) : a));
+          method.apply(this, masked as Parameters<typeof method>);
+        },
+      },
+    },
+    destination as pino.DestinationStream | undefined,
+  );
+}

@@ -1,0 +1,21 @@
+/**
+ * The claims we release, by scope. `fulfilled_qors` and `arm_values` (Quality of Registration)
+ * and `acr`/`amr` are requested through the claims parameter or released with the id_token.
+ */
+export const SCOPES: Record<string, string[]> = {
+  openid: ['sub'],
+  offline_access: [],
+  profile: ['given_name', 'family_name', 'birthdate', 'locale'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+
+/** oidc-provider `claims`: scope → claims, and standalone claims (value null). */
+export const CLAIMS: Record<string, string[] | null> = {
+  ...SCOPES,
+  acr: null,
+  amr: null,
+  auth_time: null,
+  fulfilled_qors: null,
+  arm_values: null,
+  verified_claims: null,
+};

@@ -1,0 +1,39 @@
+/** Start the real server on a free loopback port, against a test database. */
+import net from 'node:net';
+
+import { loadConfig } from '../../src/config.js';
+import type { Db } from '../../src/db/index.js';
+import { createLogger } from '../../src/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServerOptions {
+  db: Db;
+  port?: number;
+  env?: Record<string, string>;
+}
+
+export async function startTestServer(opts: TestServerOptions): Promise<RunningServer> {
+  const port = opts.port ?? (await freePort());
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: ':memory:',
+    LOG_LEVEL: 'silent',
+    SANDBOX: 'false',
+    ...opts.env,
+  });
+  return startServer(config, { db: opts.db, log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+}
