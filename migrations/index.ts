@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001_oidc_payloads.js';
 import * as m002 from './002_signing_keys.js';
 import * as m003 from './003_accounts.js';
+import * as m004 from './004_mobileid_transactions.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '001_oidc_payloads': m001,
   '002_signing_keys': m002,
   '003_accounts': m003,
+  '004_mobileid_transactions': m004,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

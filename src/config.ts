@@ -39,6 +39,14 @@ const httpUrl = z
     }
   }, 'must be an http(s) URL without query or fragment');
 
+const rateLimit = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'must be MAX/SECONDS, e.g. 5/600 (at most 5 requests in 10 minutes)')
+  .transform((v) => {
+    const [max, windowSeconds] = v.split('/').map(Number) as [number, number];
+    return { max, windowSeconds };
+  });
+
 const LOCALES = ['en', 'de', 'fr', 'it'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const SUPPORTED_LOCALES: readonly Locale[] = LOCALES;
@@ -71,6 +79,22 @@ const schema = z.object({
   SESSION_TTL: seconds(300).default(14 * 24 * 3600),
   CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0, 'must be 0 (off) or more seconds').default(30),
   RESOURCE_SERVERS: z.string().optional(),
+  POLICY_DIR: z.string().min(1).default('./policies'),
+  MOBILEID_URL: httpUrl.optional(),
+  MOBILEID_AP_ID: z.string().min(1).optional(),
+  MOBILEID_AP_PASSWORD: z.string().optional(),
+  MOBILEID_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  MOBILEID_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  MOBILEID_SERVER_CA_FILE: z.string().min(1).optional(),
+  MOBILEID_TRUST_ANCHOR_FILES: z.string().min(1).optional(),
+  MOBILEID_DTBD_PREFIX: z.string().max(40, 'must be at most 40 characters').default('ServiceCore: '),
+  MOBILEID_SIGNATURE_PROFILE: z.string().url('must be a signature profile URI').default('http://mid.swisscom.ch/Any-LoA4'),
+  MOBILEID_DEFAULT_COUNTRY_CODE: z.string().regex(/^[1-9]\d{0,2}$/, 'must be a country calling code such as 41').default('41'),
+  MOBILEID_SERIAL_POLICY: z.enum(['reject', 'downgrade'], { message: 'must be reject or downgrade' }).default('downgrade'),
+  MOBILEID_RECEIPT: bool.default(false),
+  MOBILEID_POLL_INTERVAL_MS: z.coerce.number({ message: 'must be a number of milliseconds between 500 and 30000' }).int().min(500, 'must be a number of milliseconds between 500 and 30000').max(30_000, 'must be a number of milliseconds between 500 and 30000').default(2000),
+  MOBILEID_RATE_LIMIT_PER_NUMBER: rateLimit.default({ max: 5, windowSeconds: 600 }),
+  MOBILEID_RATE_LIMIT_PER_IP: rateLimit.default({ max: 30, windowSeconds: 600 }),
 });
 
 export interface ResourceServer {
@@ -101,6 +125,28 @@ export interface Config {
   ttl: { accessToken: number; idToken: number; refreshToken: number; session: number };
   clientCacheSeconds: number;
   resourceServers: ResourceServer[];
+  policyDir: string;
+  mobileId: MobileIdConfig;
+}
+
+export interface MobileIdConfig {
+  /** Base URL of the Mobile ID service; undefined in the sandbox until the simulator runs. */
+  url: string | undefined;
+  apId: string;
+  apPassword: string | undefined;
+  clientCertFile: string | undefined;
+  clientKeyFile: string | undefined;
+  serverCaFile: string | undefined;
+  /** PEM files of the roots user certificates must chain to; default Swisscom Root CA 2 and 4. */
+  trustAnchorFiles: string[];
+  dtbdPrefix: string;
+  signatureProfile: string;
+  defaultCountryCode: string;
+  serialPolicy: 'reject' | 'downgrade';
+  receipt: boolean;
+  pollIntervalMs: number;
+  rateLimitPerNumber: { max: number; windowSeconds: number };
+  rateLimitPerIp: { max: number; windowSeconds: number };
 }
 
 function parseResourceServers(raw: string | undefined): ResourceServer[] {
@@ -148,10 +194,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     insecureDefaults.push('COOKIE_SECRETS');
   }
   const sandbox = c.SANDBOX ?? !production;
+  if (!c.MOBILEID_CLIENT_CERT_FILE !== !c.MOBILEID_CLIENT_KEY_FILE) {
+    throw new ConfigError('Invalid configuration: MOBILEID_CLIENT_CERT_FILE and MOBILEID_CLIENT_KEY_FILE must be set together');
+  }
   const issuer = (c.ISSUER ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
   if (production && !issuer.startsWith('https://')) {
     throw new ConfigError(`Invalid configuration: ISSUER must be an https URL when NODE_ENV=production (got "${issuer}")`);
   }
+  if (production && !c.MOBILEID_AP_ID) throw new ConfigError('Invalid configuration: MOBILEID_AP_ID is required when NODE_ENV=production');
+
   return {
     env: c.NODE_ENV,
     port: c.PORT,
@@ -177,6 +228,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     clientCacheSeconds: c.CLIENT_CACHE_SECONDS,
     resourceServers: parseResourceServers(c.RESOURCE_SERVERS),
+    policyDir: path.resolve(c.POLICY_DIR),
+    mobileId: {
+      url: c.MOBILEID_URL ?? (sandbox ? undefined : 'https://mobileid.swisscom.com'),
+      apId: c.MOBILEID_AP_ID ?? 'mid://sandbox.servicecore.ch',
+      apPassword: c.MOBILEID_AP_PASSWORD,
+      clientCertFile: c.MOBILEID_CLIENT_CERT_FILE,
+      clientKeyFile: c.MOBILEID_CLIENT_KEY_FILE,
+      serverCaFile: c.MOBILEID_SERVER_CA_FILE,
+      trustAnchorFiles: c.MOBILEID_TRUST_ANCHOR_FILES ? c.MOBILEID_TRUST_ANCHOR_FILES.split(',').map((f) => f.trim()).filter(Boolean) : [],
+      dtbdPrefix: c.MOBILEID_DTBD_PREFIX,
+      signatureProfile: c.MOBILEID_SIGNATURE_PROFILE,
+      defaultCountryCode: c.MOBILEID_DEFAULT_COUNTRY_CODE,
+      serialPolicy: c.MOBILEID_SERIAL_POLICY,
+      receipt: c.MOBILEID_RECEIPT,
+      pollIntervalMs: c.MOBILEID_POLL_INTERVAL_MS,
+      rateLimitPerNumber: c.MOBILEID_RATE_LIMIT_PER_NUMBER,
+      rateLimitPerIp: c.MOBILEID_RATE_LIMIT_PER_IP,
+    },
   };
 }
 

@@ -15,6 +15,12 @@ import { createLogger, type Logger } from './logger.js';
 import { startSweeper } from './oidc/adapter.js';
 import { ensureKeys, loadJwks } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
+import { mobileIdRoutes } from './interactions/mobileid.js';
+import { MOBILEID_MESSAGES } from './mobileid/index.js';
+import { mobileIdAcrValues } from './mobileid/policy.js';
+import { setUpMobileId } from './mobileid/setup.js';
+import { startSandbox, type Sandbox } from './sandbox/simulators.js';
+import { addMessages } from './web/i18n.js';
 
 export interface RunningServer {
   url: string;
@@ -22,6 +28,8 @@ export interface RunningServer {
   db: Db;
   log: Logger;
   server: http.Server;
+  /** The simulators, when running in sandbox mode. */
+  sandbox: Sandbox | undefined;
   close(): Promise<void>;
 }
 
@@ -44,11 +52,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   await ensureKeys(db, config.keyEncryptionKey);
   const jwks = await loadJwks(db, config.keyEncryptionKey);
 
+  addMessages(MOBILEID_MESSAGES);
+  const sandbox = config.sandbox && !config.mobileId.url ? await startSandbox(config) : undefined;
+  const mobileId = setUpMobileId({
+    config: config.mobileId,
+    url: config.mobileId.url ?? sandbox!.mobileIdUrl,
+    extraTrustAnchorsPem: sandbox ? [sandbox.mobileIdRootPem] : [],
+    policyDir: config.policyDir,
+    db,
+    log,
+  });
+
   const provider = createProvider({
     config,
     db,
     jwks,
     log,
+    acrValues: mobileIdAcrValues(mobileId.policy),
     accounts: {
       findAccount: async (sub) => {
         const account = await findAccountById(db, sub);
@@ -56,7 +76,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
     },
   });
-  composeApp({ config, db, log, provider });
+  composeApp({
+    config,
+    db,
+    log,
+    provider,
+    extendInteractions: mobileIdRoutes({
+      db,
+      provider,
+      logins: mobileId.logins,
+      policy: mobileId.policy,
+      serialPolicy: config.mobileId.serialPolicy,
+      pagePollMs: Math.min(2000, config.mobileId.pollIntervalMs),
+    }),
+  });
 
   const stopSweeper = startSweeper(db, config.sweepIntervalSeconds, (err) => log.error({ err }, 'sweeping expired rows failed'));
 
@@ -69,6 +102,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   log.info({ url, issuer: config.issuer, database: isEmbedded(db) ? 'embedded' : 'postgres', sandbox: config.sandbox }, 'listening');
+  if (sandbox) log.info({ phone: sandbox.phoneUrl, mobileId: sandbox.mobileIdUrl }, 'sandbox: Mobile ID simulator and virtual phone');
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -79,10 +113,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 10_000).unref();
       });
+      await mobileId.client.close();
+      await sandbox?.close();
       if (ownsDb) await db.destroy();
     })();
     return closing;
   };
 
-  return { url, provider, db, log, server, close };
+  return { url, provider, db, log, server, sandbox, close };
 }

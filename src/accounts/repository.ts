@@ -11,6 +11,18 @@ export interface Account {
   roles: string[];
   createdAt: Date;
   lastLoginAt: Date | null;
+  lastLogin: LastLogin | null;
+}
+
+/** What the most recent Mobile ID login proved. */
+export interface LastLogin {
+  method: 'sim' | 'app';
+  serial: string;
+  /** True when the serial differed from the pinned one and the policy let the login through. */
+  serialMismatch: boolean;
+  amr: string[];
+  location?: { country: string; accuracy: number; locationConfidence: number; deviceConfidence: number; timestamp: string } | undefined;
+  at: string;
 }
 
 interface AccountRow {
@@ -21,6 +33,7 @@ interface AccountRow {
   roles: string[] | string;
   created_at: Date;
   last_login_at: Date | null;
+  last_login?: LastLogin | string | null;
 }
 
 function fromRow(row: AccountRow): Account {
@@ -32,6 +45,7 @@ function fromRow(row: AccountRow): Account {
     roles: typeof row.roles === 'string' ? (JSON.parse(row.roles) as string[]) : row.roles,
     createdAt: row.created_at,
     lastLoginAt: row.last_login_at,
+    lastLogin: typeof row.last_login === 'string' ? (JSON.parse(row.last_login) as LastLogin) : row.last_login ?? null,
   };
 }
 
@@ -60,8 +74,8 @@ export async function findOrCreateAccount(db: Db, msisdn: string, serial: string
   return { account: existing, created: false };
 }
 
-export async function recordLogin(db: Db, id: string): Promise<void> {
-  await db('accounts').where({ id }).update({ last_login_at: new Date() });
+export async function recordLogin(db: Db, id: string, login: LastLogin): Promise<void> {
+  await db('accounts').where({ id }).update({ last_login_at: new Date(login.at), last_login: JSON.stringify(login) });
 }
 
 /** Pin a new Mobile ID serial (after a verified re-activation, or by an administrator). */

@@ -3,10 +3,13 @@
  * and `acr`/`amr` are requested through the claims parameter or released with the id_token.
  */
 export const SCOPES: Record<string, string[]> = {
-  openid: ['sub'],
+  // What was proven travels with every id_token, not only when the RP asks for it.
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   offline_access: [],
   profile: ['given_name', 'family_name', 'birthdate', 'locale'],
   phone: ['phone_number', 'phone_number_verified'],
+  /** Where the phone was when the user confirmed the login (Mobile ID geofencing). */
+  mobileid_location: ['mobileid_location'],
 };
 
 /** oidc-provider `claims`: scope → claims, and standalone claims (value null). */

@@ -46,7 +46,7 @@ describe('configuration', () => {
   it('requires real secrets and https in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://login.example.ch', COOKIE_SECRETS: 'c'.repeat(32) })).toThrow(/KEY_ENCRYPTION_KEY is required/);
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://login.example.ch', COOKIE_SECRETS: 'c'.repeat(32), KEY_ENCRYPTION_KEY: 'k'.repeat(32) })).toThrow(/ISSUER must be an https URL/);
-    const c = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://login.example.ch', COOKIE_SECRETS: `${'a'.repeat(32)},${'b'.repeat(32)}`, KEY_ENCRYPTION_KEY: 'k'.repeat(32) });
+    const c = loadConfig({ NODE_ENV: 'production', MOBILEID_AP_ID: 'mid://login.example.ch', ISSUER: 'https://login.example.ch', COOKIE_SECRETS: `${'a'.repeat(32)},${'b'.repeat(32)}`, KEY_ENCRYPTION_KEY: 'k'.repeat(32) });
     expect(c.sandbox).toBe(false);
     expect(c.cookieSecrets).toHaveLength(2);
   });

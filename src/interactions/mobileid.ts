@@ -1,0 +1,192 @@
+/**
+ * The Mobile ID part of a login: phone number → "confirm on your phone" (transaction code,
+ * status polling with a no-JavaScript refresh fallback) → done, cancelled, expired or failed.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+
+import { compareSerial, findOrCreateAccount, pinSerial, recordLogin, type SerialPolicy } from '../accounts/index.js';
+import { audit } from '../audit/index.js';
+import type { Db } from '../db/index.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { maskMsisdn } from '../mobileid/index.js';
+import type { LoginState, MobileIdLogins } from '../mobileid/login.js';
+import { acrFor, geofenceFor, type MobileIdPolicy } from '../mobileid/policy.js';
+import { translate } from '../web/i18n.js';
+import type { InteractionHelpers } from './router.js';
+
+export interface MobileIdRouteDeps {
+  db: Db;
+  provider: Provider;
+  logins: MobileIdLogins;
+  policy: MobileIdPolicy;
+  serialPolicy: SerialPolicy;
+  /** How often the waiting page asks for the state, in ms. */
+  pagePollMs: number;
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+function requestedAcr(details: Details): string[] {
+  const values = String(details.params.acr_values ?? '').split(' ').filter(Boolean);
+  try {
+    const claims = details.params.claims ? (JSON.parse(String(details.params.claims)) as { id_token?: { acr?: { value?: string; values?: string[] } } }) : {};
+    const acr = claims.id_token?.acr;
+    if (acr?.value) values.push(acr.value);
+    if (acr?.values) values.push(...acr.values);
+  } catch {
+    // an unparsable claims parameter was already refused by the provider
+  }
+  return values;
+}
+
+export function mobileIdRoutes(deps: MobileIdRouteDeps) {
+  const { db, provider, logins, policy } = deps;
+
+  return (router: Router, h: InteractionHelpers): void => {
+    async function loginPage(ctx: Context, details: Details, status: number, error: string | undefined, phone: string) {
+      const locale = h.locale(ctx, details);
+      const client = await provider.Client.find(String(details.params.client_id));
+      ctx.status = status;
+      h.page(ctx, 'login.njk', locale, {
+        action: `/interaction/${details.uid}/login`,
+        abortAction: `/interaction/${details.uid}/abort`,
+        csrf: h.csrf(details.uid),
+        clientName: client?.clientName,
+        phone,
+        error,
+      });
+    }
+
+    router.post('/interaction/:uid/login', async (ctx) => {
+      const details = await h.details(ctx);
+      h.requireCsrf(ctx, details.uid);
+      const locale = h.locale(ctx, details);
+      const body = ctx.request.body as Record<string, unknown>;
+      const phone = typeof body.phone === 'string' ? body.phone.slice(0, 40) : '';
+      const clientId = String(details.params.client_id);
+      const client = await provider.Client.find(clientId);
+      const { thresholds } = geofenceFor(policy, clientId, requestedAcr(details));
+      try {
+        const state = await logins.start({
+          interactionUid: details.uid,
+          clientId,
+          serviceName: client?.clientName ?? clientId,
+          phone,
+          locale,
+          clientIp: ctx.ip,
+          geofence: thresholds,
+        });
+        ctx.status = 303;
+        ctx.redirect(`/interaction/${details.uid}/mobileid/${state.id}`);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        (ctx.state.log as Logger).info({ code: err.code, detail: err.detail }, 'mobile id login not started');
+        const message = err.code === 'invalid_msisdn' ? translate(locale, 'login.invalid_phone') : translate(locale, err.messageKey, err.params);
+        await loginPage(ctx, details, err.status >= 500 ? 503 : err.status === 409 || err.status === 429 ? err.status : 400, message, phone);
+      }
+    });
+
+    router.get('/interaction/:uid/mobileid/:id', async (ctx) => {
+      const details = await h.details(ctx);
+      const state = await ownState(details, ctx.params.id!);
+      const locale = h.locale(ctx, details);
+      if (state.status === 'signed') return finishLogin(ctx, details, state);
+      if (state.status === 'failed') {
+        ctx.status = 200;
+        return h.page(ctx, 'mobileid_failed.njk', locale, {
+          message: translate(locale, state.error?.messageKey ?? 'mobileid.error.unavailable', state.error?.params),
+          advice: state.error?.adviceKey ? translate(locale, state.error.adviceKey) : undefined,
+          code: state.error?.providerCode ?? state.error?.code,
+          retry: `/interaction/${details.uid}`,
+          abortAction: `/interaction/${details.uid}/abort`,
+          csrf: h.csrf(details.uid),
+        });
+      }
+      h.page(ctx, 'mobileid_wait.njk', locale, {
+        code: state.transactionCode,
+        phone: state.maskedMsisdn,
+        method: state.method,
+        statusUrl: `/interaction/${details.uid}/mobileid/${state.id}/status`,
+        pageUrl: `/interaction/${details.uid}/mobileid/${state.id}`,
+        retry: `/interaction/${details.uid}`,
+        pollMs: deps.pagePollMs,
+        refreshSeconds: Math.max(2, Math.round(deps.pagePollMs / 1000)),
+      });
+    });
+
+    router.get('/interaction/:uid/mobileid/:id/status', async (ctx) => {
+      const details = await h.details(ctx);
+      const state = await ownState(details, ctx.params.id!);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { status: state.status, expiresAt: state.expiresAt.toISOString() };
+    });
+
+    /** The login state, refreshed from Mobile ID when due; only for the interaction that started it. */
+    async function ownState(details: Details, id: string): Promise<LoginState> {
+      const state = await logins.check(id);
+      if (state.interactionUid !== details.uid) {
+        throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
+      }
+      return state;
+    }
+
+    async function finishLogin(ctx: Context, details: Details, state: LoginState): Promise<void> {
+      const result = state.result!;
+      const log = ctx.state.log as Logger;
+      const { account, created } = await findOrCreateAccount(db, result.msisdn, result.serial);
+      const check = compareSerial(account.mobileidSerial, result.serial);
+      let serialMismatch = false;
+      if (check === 'first') await pinSerial(db, account.id, result.serial);
+      if (check === 'mismatch') {
+        serialMismatch = true;
+        await audit(db, {
+          actor: `account:${account.id}`,
+          action: 'mobileid.serial_mismatch',
+          subject: `account:${account.id}`,
+          before: { serial: account.mobileidSerial },
+          after: { serial: result.serial },
+          detail: { policy: deps.serialPolicy, msisdn: maskMsisdn(result.msisdn) },
+        });
+        log.warn({ account: account.id, policy: deps.serialPolicy }, 'mobile id serial mismatch');
+        if (deps.serialPolicy === 'reject') {
+          throw new AppError({ code: 'serial_mismatch', status: 403, messageKey: 'mobileid.serial.rejected' });
+        }
+      }
+      const requested = requestedAcr(details);
+      const { level, thresholds } = geofenceFor(policy, String(details.params.client_id), requested);
+      const passedLevel = thresholds?.required && result.location && level ? level : undefined;
+      await recordLogin(db, account.id, {
+        method: result.method,
+        serial: result.serial,
+        serialMismatch,
+        amr: result.amr,
+        location: result.location,
+        at: result.signedAt,
+      });
+      await audit(db, {
+        actor: `account:${account.id}`,
+        action: created ? 'account.created' : 'login',
+        subject: `account:${account.id}`,
+        detail: { method: result.method, client: details.params.client_id, serialMismatch },
+      });
+      const loginResult = {
+        login: {
+          accountId: account.id,
+          acr: acrFor(policy, result.method, passedLevel),
+          amr: result.amr,
+          remember: true,
+        },
+      };
+      if (serialMismatch) {
+        // Downgrade: the login goes through, but the user is told why verifications need redoing.
+        const locale = h.locale(ctx, details);
+        const redirectTo = await provider.interactionResult(ctx.req, ctx.res, loginResult, { mergeWithLastSubmission: false });
+        return h.page(ctx, 'mobileid_serial.njk', locale, { continueUrl: redirectTo });
+      }
+      await h.finish(ctx, loginResult);
+    }
+  };
+}

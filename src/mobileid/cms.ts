@@ -1,0 +1,302 @@
+/**
+ * Verification of the Mobile ID signature (CMS SignedData, RFC 5652) before anyone is logged in.
+ *
+ * Checks, in this order, each failure being MobileIdError `signature_invalid` (502) whose detail
+ * starts with the check that failed:
+ *   format      Base64 → ContentInfo (BER, indefinite lengths accepted) → SignedData, one signer
+ *   content     encapsulated id-data content equals, byte for byte, the UTF-8 DTBD we sent
+ *   signer      signer certificate found in the CMS by its SignerIdentifier
+ *   algorithm   digest and signature algorithms are ones we accept (SHA-1 only on request)
+ *   attributes  signed attributes present; content-type is id-data; messageDigest matches
+ *   signature   the signature over the signed attributes verifies (ECDSA, RSA PKCS#1 v1.5, PSS)
+ *   certificate the signer certificate is valid at `now`, is not a CA, may sign, has a strong key
+ *   chain       a path from the signer certificate to a configured trust anchor verifies at `now`
+ */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+
+import {
+  CertificateStore,
+  defaultTrustAnchors,
+  describeCertificate,
+  distinguishedName,
+  extensionValue,
+  isCaCertificate,
+  pkiCrypto,
+  publicKeyInfo,
+  sameCertificate,
+  type CertificateInfo,
+} from './certificates.js';
+import { localError, type MobileIdError } from './errors.js';
+
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  keyUsage: '2.5.29.15',
+  subjectKeyIdentifier: '2.5.29.14',
+} as const;
+
+const DIGESTS: Readonly<Record<string, string>> = {
+  '2.16.840.1.101.3.4.2.1': 'SHA-256',
+  '2.16.840.1.101.3.4.2.2': 'SHA-384',
+  '2.16.840.1.101.3.4.2.3': 'SHA-512',
+  '1.3.14.3.2.26': 'SHA-1',
+};
+
+const SIGNATURE_ALGORITHMS: Readonly<Record<string, string>> = {
+  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
+  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
+  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
+  '1.2.840.113549.1.1.1': 'rsaEncryption',
+  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
+  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
+  '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
+  '1.2.840.113549.1.1.10': 'RSASSA-PSS',
+  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
+};
+const SHA1_SIGNATURE = '1.2.840.113549.1.1.5';
+
+/** Largest Base64Signature we look at (the real ones are about 9 KB). */
+const MAX_BASE64_LENGTH = 64 * 1024;
+
+export interface VerifyCmsOptions {
+  /** The DataToBeDisplayed of our request; the signed content must be exactly this. */
+  expectedDtbd: string;
+  /** Trust anchors; default Swisscom Root CA 2 and 4. */
+  trustAnchors?: CertificateStore;
+  /** Intermediates beyond those embedded in the CMS. */
+  intermediates?: CertificateStore;
+  /** The time at which certificates must be valid (injectable clock). */
+  now?: Date;
+  /** Accept SHA-1 digests (only old TEST signatures use it). Default false. */
+  allowSha1?: boolean;
+}
+
+export interface VerifiedSignature {
+  /** The signed text (equal to `expectedDtbd`). */
+  content: string;
+  signer: CertificateInfo;
+  /** Subject serialNumber of the signer, e.g. MIDCHEO16P1O6E92 (4.2). */
+  mobileIdSerial: string | undefined;
+  digestAlgorithm: string;
+  signatureAlgorithm: string;
+  /** Subjects from the signer up to the trust anchor. */
+  chain: string[];
+}
+
+type Check = 'format' | 'content' | 'signer' | 'algorithm' | 'attributes' | 'signature' | 'certificate' | 'chain';
+
+function fail(check: Check, detail: string, cause?: unknown): MobileIdError {
+  return localError('signature_invalid', 502, `${check}: ${detail}`, cause === undefined ? {} : { cause });
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : 'unknown error');
+
+function decodeBase64(input: string): Uint8Array<ArrayBuffer> {
+  const compact = input.replace(/\s+/g, '');
+  if (compact.length === 0) throw fail('format', 'Base64Signature is empty');
+  if (compact.length > MAX_BASE64_LENGTH) throw fail('format', 'Base64Signature is too large');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 === 1) throw fail('format', 'Base64Signature is not Base64');
+  return new Uint8Array(Buffer.from(compact, 'base64'));
+}
+
+function parseSignedData(der: Uint8Array<ArrayBuffer>): pkijs.SignedData {
+  let contentInfo: pkijs.ContentInfo;
+  try {
+    contentInfo = pkijs.ContentInfo.fromBER(der);
+  } catch (cause) {
+    throw fail('format', `not a CMS ContentInfo (${errorText(cause)})`, cause);
+  }
+  if (contentInfo.contentType !== pkijs.ContentInfo.SIGNED_DATA) {
+    throw fail('format', `content type ${contentInfo.contentType} is not SignedData`);
+  }
+  try {
+    return new pkijs.SignedData({ schema: contentInfo.content });
+  } catch (cause) {
+    throw fail('format', `SignedData cannot be parsed (${errorText(cause)})`, cause);
+  }
+}
+
+/** Octets of an OCTET STRING, primitive or constructed (BER segments). */
+function octets(value: asn1js.OctetString): Uint8Array<ArrayBuffer> {
+  if (!value.idBlock.isConstructed) return new Uint8Array(value.valueBlock.valueHexView);
+  const parts = value.valueBlock.value.map((part) => {
+    if (!(part instanceof asn1js.OctetString)) throw fail('format', 'constructed eContent holds a non-OCTET STRING segment');
+    return octets(part);
+  });
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+function signedContent(sd: pkijs.SignedData): Uint8Array<ArrayBuffer> {
+  const info = sd.encapContentInfo;
+  if (info.eContentType !== OID.data) throw fail('content', `encapsulated content type ${info.eContentType} is not id-data`);
+  if (!info.eContent) throw fail('content', 'no encapsulated content (detached signature)');
+  if (!(info.eContent instanceof asn1js.OctetString)) throw fail('format', 'eContent is not an OCTET STRING');
+  return octets(info.eContent);
+}
+
+function findSigner(sd: pkijs.SignedData, signerInfo: pkijs.SignerInfo): pkijs.Certificate {
+  const certs = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  if (certs.length === 0) throw fail('signer', 'no certificates in the CMS');
+  const sid = signerInfo.sid;
+  if (sid instanceof pkijs.IssuerAndSerialNumber) {
+    const cert = certs.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber));
+    if (!cert) throw fail('signer', 'signer certificate (issuer and serial number) not in the CMS');
+    return cert;
+  }
+  const keyId = Buffer.from(sidKeyIdentifier(sid));
+  const cert = certs.find((c) => {
+    const ski = extensionValue(c, OID.subjectKeyIdentifier);
+    return ski instanceof asn1js.OctetString && Buffer.from(ski.valueBlock.valueHexView).equals(keyId);
+  });
+  if (keyId.length === 0 || !cert) throw fail('signer', 'signer certificate (subject key identifier) not in the CMS');
+  return cert;
+}
+
+/** The key identifier of a `[0] SubjectKeyIdentifier` SignerIdentifier (implicit or explicit tagging). */
+function sidKeyIdentifier(sid: unknown): Uint8Array {
+  if (sid instanceof asn1js.Constructed) {
+    const inner = sid.valueBlock.value[0];
+    return inner instanceof asn1js.Primitive ? inner.valueBlock.valueHexView : new Uint8Array();
+  }
+  return sid instanceof asn1js.Primitive ? sid.valueBlock.valueHexView : new Uint8Array();
+}
+
+function singleAttribute(signerInfo: pkijs.SignerInfo, type: string): asn1js.AsnType {
+  const matches = signerInfo.signedAttrs?.attributes.filter((a) => a.type === type) ?? [];
+  if (matches.length !== 1) throw fail('attributes', `expected exactly one ${type} signed attribute, found ${matches.length}`);
+  const values = matches[0]?.values ?? [];
+  if (values.length !== 1 || values[0] === undefined) throw fail('attributes', `signed attribute ${type} must have exactly one value`);
+  return values[0];
+}
+
+async function checkSignedAttributes(signerInfo: pkijs.SignerInfo, content: Uint8Array<ArrayBuffer>, digestName: string): Promise<void> {
+  if (!signerInfo.signedAttrs || signerInfo.signedAttrs.attributes.length === 0) {
+    throw fail('attributes', 'no signed attributes');
+  }
+  const contentType = singleAttribute(signerInfo, OID.contentType);
+  if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== OID.data) {
+    throw fail('attributes', 'content-type attribute is not id-data');
+  }
+  const digest = singleAttribute(signerInfo, OID.messageDigest);
+  if (!(digest instanceof asn1js.OctetString)) throw fail('attributes', 'messageDigest attribute is not an OCTET STRING');
+  const actual = Buffer.from(await globalThis.crypto.subtle.digest(digestName, content));
+  if (!actual.equals(Buffer.from(digest.valueBlock.valueHexView))) {
+    throw fail('attributes', 'messageDigest attribute does not match the signed content');
+  }
+}
+
+async function checkSignature(sd: pkijs.SignedData, now: Date): Promise<void> {
+  let verified: boolean | null | undefined;
+  try {
+    const result = await sd.verify({ signer: 0, checkChain: false, extendedMode: true, checkDate: now }, pkiCrypto);
+    verified = result.signatureVerified;
+  } catch (cause) {
+    throw fail('signature', `verification error (${errorText(cause)})`, cause);
+  }
+  if (verified !== true) throw fail('signature', 'the signature does not verify with the signer certificate key');
+}
+
+function checkSignerCertificate(cert: pkijs.Certificate, now: Date): void {
+  const info = describeCertificate(cert);
+  if (now < info.notBefore) throw fail('certificate', `signer certificate not valid before ${info.notBefore.toISOString()}`);
+  if (now > info.notAfter) throw fail('certificate', `signer certificate expired on ${info.notAfter.toISOString()}`);
+  if (isCaCertificate(cert)) throw fail('certificate', 'signer certificate is a CA certificate');
+  const keyUsage = extensionValue(cert, OID.keyUsage);
+  if (keyUsage instanceof asn1js.BitString) {
+    const first = keyUsage.valueBlock.valueHexView[0] ?? 0;
+    // digitalSignature (bit 0) or nonRepudiation (bit 1)
+    if ((first & 0xc0) === 0) throw fail('certificate', 'signer certificate key usage allows no signatures');
+  }
+  const key = publicKeyInfo(cert);
+  const strong =
+    (key.algorithm === 'EC' && (key.size === 'P-256' || key.size === 'P-384' || key.size === 'P-521')) ||
+    (key.algorithm === 'RSA' && typeof key.size === 'number' && key.size >= 2048);
+  if (!strong) throw fail('certificate', `signer key ${key.keyType} is not accepted`);
+}
+
+async function checkChain(
+  sd: pkijs.SignedData,
+  signer: pkijs.Certificate,
+  anchors: CertificateStore,
+  extra: CertificateStore | undefined,
+  now: Date,
+): Promise<pkijs.Certificate[]> {
+  if (anchors.size === 0) throw fail('chain', 'no trust anchors configured');
+  if (anchors.certificates.some((a) => sameCertificate(a, signer))) {
+    throw fail('chain', 'the signer certificate itself is configured as a trust anchor');
+  }
+  const candidates = [
+    ...(sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate),
+    ...(extra?.certificates ?? []),
+  ].filter((c) => !sameCertificate(c, signer) && isCaCertificate(c));
+  const engine = new pkijs.CertificateChainValidationEngine({
+    trustedCerts: [...anchors.certificates],
+    // The engine takes the last certificate as the one to validate.
+    certs: [...candidates, signer],
+    checkDate: now,
+  });
+  let result: pkijs.CertificateChainValidationEngineVerifyResult;
+  try {
+    result = await engine.verify({}, pkiCrypto);
+  } catch (cause) {
+    throw fail('chain', `validation error (${errorText(cause)})`, cause);
+  }
+  if (result.result !== true) throw fail('chain', result.resultMessage || 'no valid path to a trust anchor');
+  const path = result.certificatePath ?? [];
+  const first = path[0];
+  const last = path[path.length - 1];
+  if (path.length < 2 || !first || !last || !sameCertificate(first, signer)) {
+    throw fail('chain', 'the validated path does not start at the signer certificate');
+  }
+  if (!anchors.certificates.some((a) => sameCertificate(a, last))) {
+    throw fail('chain', 'the validated path does not end at a trust anchor');
+  }
+  return path;
+}
+
+/**
+ * Verify a Mobile ID `Base64Signature` against the DTBD we sent.
+ * Resolves with the signer's details; rejects with MobileIdError `signature_invalid`.
+ */
+export async function verifyCmsSignature(base64Signature: string, options: VerifyCmsOptions): Promise<VerifiedSignature> {
+  const now = options.now ?? new Date();
+  if (Number.isNaN(now.getTime())) throw fail('certificate', 'verification time is not a valid date');
+  const sd = parseSignedData(decodeBase64(base64Signature));
+  if (sd.signerInfos.length !== 1) throw fail('format', `expected one signer, found ${sd.signerInfos.length}`);
+  const signerInfo = sd.signerInfos[0] as pkijs.SignerInfo;
+
+  const content = signedContent(sd);
+  if (!Buffer.from(content).equals(Buffer.from(options.expectedDtbd, 'utf8'))) {
+    throw fail('content', 'the signed content is not the DTBD of the request');
+  }
+
+  const signer = findSigner(sd, signerInfo);
+
+  const digestOid = signerInfo.digestAlgorithm.algorithmId;
+  const digestName = DIGESTS[digestOid];
+  if (!digestName || (digestName === 'SHA-1' && !options.allowSha1)) {
+    throw fail('algorithm', `digest algorithm ${digestName ?? digestOid} is not accepted`);
+  }
+  const signatureOid = signerInfo.signatureAlgorithm.algorithmId;
+  const signatureName = SIGNATURE_ALGORITHMS[signatureOid];
+  if (!signatureName || (signatureOid === SHA1_SIGNATURE && !options.allowSha1)) {
+    throw fail('algorithm', `signature algorithm ${signatureName ?? signatureOid} is not accepted`);
+  }
+
+  await checkSignedAttributes(signerInfo, content, digestName);
+  await checkSignature(sd, now);
+  checkSignerCertificate(signer, now);
+  const path = await checkChain(sd, signer, options.trustAnchors ?? defaultTrustAnchors(), options.intermediates, now);
+
+  const info = describeCertificate(signer);
+  return {
+    content: options.expectedDtbd,
+    signer: info,
+    mobileIdSerial: info.subjectSerialNumber,
+    digestAlgorithm: digestName,
+    signatureAlgorithm: signatureName,
+    chain: path.map((c) => distinguishedName(c.subject)),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * A relying party logs users in through the whole flow: openid-client → /auth → login page →
+ * Mobile ID (simulator, same wire protocol as Swisscom's) → code → tokens.
+ */
+import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { RunningServer } from '../../src/server.js';
+import { Browser } from '../helpers/browser.js';
+import { migratedDb } from '../helpers/db.js';
+import { createRp, phone, redeem, submitPhone, waitForResult, type Rp } from '../helpers/rp.js';
+import { freePort, startTestServer } from '../helpers/server.js';
+
+let server: RunningServer;
+let cleanup: () => Promise<void>;
+let rp: Rp;
+
+beforeAll(async () => {
+  const t = await migratedDb();
+  cleanup = t.cleanup;
+  server = await startTestServer({
+    db: t.db,
+    env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), MOBILEID_POLL_INTERVAL_MS: '500', MOBILEID_RATE_LIMIT_PER_IP: '1000/600', MOBILEID_RATE_LIMIT_PER_NUMBER: '50/600' },
+  });
+  rp = await createRp(server);
+});
+afterAll(async () => {
+  await server.close();
+  await cleanup();
+});
+
+describe('login with Mobile ID', () => {
+  it.each([
+    ['EC', '+41 70 009 25 01'],
+    ['RSA', '0041700092502'],
+  ])('completes the code flow with PKCE for the %s test number', async (_kind, number) => {
+    const browser = new Browser({ 'accept-language': 'en' });
+    const start = await rp.begin(browser);
+    expect(start.html).toContain('Log in with Mobile ID');
+    const done = await waitForResult(server, browser, await submitPhone(server, browser, start, number));
+    expect(done.callback?.searchParams.get('iss')).toBe(server.url);
+    const tokens = await redeem(rp, done);
+    const claims = tokens.claims()!;
+    expect(claims.iss).toBe(server.url);
+    expect(claims.aud).toBe(rp.clientId);
+    expect(claims.acr).toBe('urn:servicecore:qoa:mobileid-sim');
+    expect(claims.amr).toEqual(['hwk', 'pin', 'mfa']);
+    expect(typeof claims.auth_time).toBe('number');
+    const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, claims.sub);
+    expect(userinfo.phone_number).toBe(`+${number.replace(/\D/g, '').replace(/^00/, '')}`);
+    expect(userinfo.phone_number_verified).toBe(true);
+  });
+
+  it('waits for the person on the phone and shows the transaction code on both', async () => {
+    const msisdn = '41791110001';
+    const browser = new Browser({ 'accept-language': 'de' });
+    const waiting = await submitPhone(server, browser, await rp.begin(browser), '079 111 00 01');
+    expect(waiting.html).toContain('Bestätigen Sie auf Ihrem Telefon');
+    const code = /id="transaction-code">([A-Z0-9]+)</.exec(waiting.html)?.[1];
+    expect(code).toMatch(/^[A-Z0-9]{6}$/);
+    expect(waiting.html).toContain('+417******01');
+    expect(waiting.html).not.toContain('41791110001');
+    const [pending] = ((await phone(server).pending(msisdn)) as unknown as { pending: { dtbd: string; userLang: string }[] }).pending;
+    expect(pending!.dtbd).toContain(`(${code})`);
+    expect(pending!.dtbd).toContain('Example Service');
+    expect(pending!.userLang).toBe('DE');
+
+    const statusUrl = new URL(/data-status-url="([^"]+)"/.exec(waiting.html)![1]!, server.url);
+    const status = await browser.request(statusUrl, { headers: { accept: 'application/json' } });
+    expect(await status.json()).toMatchObject({ status: 'pending' });
+
+    await phone(server).approve(msisdn);
+    const done = await waitForResult(server, browser, waiting);
+    const tokens = await redeem(rp, done);
+    expect(tokens.claims()!.acr).toBe('urn:servicecore:qoa:mobileid-sim');
+  });
+
+  it('refuses a malformed number on the page before anything is sent', async () => {
+    const browser = new Browser({ 'accept-language': 'fr' });
+    const page = await submitPhone(server, browser, await rp.begin(browser), '12ab');
+    expect(page.status).toBe(400);
+    expect(page.html).toContain('Ce numéro de mobile n&#39;est pas valide');
+    expect(page.html).toContain('value="12ab"');
+    expect(await server.db('mobileid_transactions').where('msisdn', 'like', '%12%').andWhere('created_at', '>', new Date(Date.now() - 2000))).toHaveLength(0);
+  });
+
+  it.each([
+    ['105', /no Mobile ID|not registered for Mobile ID|has no Mobile ID/i],
+    ['401', /cancel/i],
+    ['208', /expired|too long|timed out/i],
+    ['402', /PIN/],
+    ['404', /activat/i],
+    ['406', /already/i],
+    ['109', /profile|method|not supported/i],
+    ['900', /unavailable|try again later/i],
+  ])('shows an actionable message for fault %s', async (fault, message) => {
+    const browser = new Browser({ 'accept-language': 'en' });
+    const page = await waitForResult(server, browser, await submitPhone(server, browser, await rp.begin(browser), `+41000092${fault}`));
+    expect(page.callback).toBeUndefined();
+    expect(page.html).toMatch(message);
+    expect(page.html).toContain('/abort');
+  });
+
+  it('refuses a second concurrent login for the same number while the first is pending', async () => {
+    const first = new Browser();
+    const waiting = await submitPhone(server, first, await rp.begin(first), '+41791110002');
+    expect(waiting.html).toContain('id="mobileid-status"');
+    const second = new Browser();
+    const refused = await submitPhone(server, second, await rp.begin(second), '+41791110002');
+    expect(refused.status).toBe(409);
+    expect(refused.html).toMatch(/already waiting on this phone/);
+    await phone(server).cancel('41791110002');
+    const cancelled = await waitForResult(server, first, waiting);
+    expect(cancelled.html).toMatch(/cancel/i);
+  });
+
+  it('serial mismatch: downgrade lets the login through with a notice and audits it', async () => {
+    const msisdn = '41791110003';
+    const browser = new Browser();
+    let attempt = await submitPhone(server, browser, await rp.begin(browser), msisdn);
+    await phone(server).approve(msisdn);
+    await redeem(rp, await waitForResult(server, browser, attempt));
+    const before = await server.db('accounts').where({ msisdn }).first();
+
+    await phone(server).reactivate(msisdn);
+    const again = new Browser();
+    attempt = await submitPhone(server, again, await rp.begin(again, { prompt: 'login' }), msisdn);
+    await phone(server).approve(msisdn);
+    const notice = await waitForResult(server, again, attempt);
+    expect(notice.html).toMatch(/re-activated/);
+    const continueUrl = new URL(/href="([^"]+)" *>Continue|class="button" href="([^"]+)"/.exec(notice.html)!.slice(1).find(Boolean)!.replace(/&amp;/g, '&'), server.url);
+    const back = await again.follow(continueUrl, server.url);
+    const tokens = await redeem(rp, { ...attempt, callback: back.left! });
+    expect(tokens.claims()!.sub).toBe(before.id);
+    const after = await server.db('accounts').where({ msisdn }).first();
+    expect(after.mobileid_serial).toBe(before.mobileid_serial);
+    const events = await server.db('audit_events').where({ action: 'mobileid.serial_mismatch', subject: `account:${before.id}` });
+    expect(events).toHaveLength(1);
+  });
+});
