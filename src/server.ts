@@ -19,6 +19,7 @@ import { mobileIdRoutes } from './interactions/mobileid.js';
 import { MOBILEID_MESSAGES } from './mobileid/index.js';
 import { mobileIdAcrValues } from './mobileid/policy.js';
 import { setUpMobileId } from './mobileid/setup.js';
+import { demoRpRouter, ensureDemoClient } from './sandbox/demo-rp.js';
 import { startSandbox, type Sandbox } from './sandbox/simulators.js';
 import { addMessages } from './web/i18n.js';
 
@@ -63,12 +64,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
   });
 
+  const acrValues = mobileIdAcrValues(mobileId.policy);
   const provider = createProvider({
     config,
     db,
     jwks,
     log,
-    acrValues: mobileIdAcrValues(mobileId.policy),
+    acrValues,
     accounts: {
       findAccount: async (sub) => {
         const account = await findAccountById(db, sub);
@@ -89,7 +91,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       serialPolicy: config.mobileId.serialPolicy,
       pagePollMs: Math.min(2000, config.mobileId.pollIntervalMs),
     }),
+    routers: sandbox ? [demoRpRouter({ config, phoneUrl: sandbox.phoneUrl, acrValues })] : [],
   });
+  if (sandbox) await ensureDemoClient(provider, db, config);
 
   const stopSweeper = startSweeper(db, config.sweepIntervalSeconds, (err) => log.error({ err }, 'sweeping expired rows failed'));
 
@@ -102,7 +106,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   log.info({ url, issuer: config.issuer, database: isEmbedded(db) ? 'embedded' : 'postgres', sandbox: config.sandbox }, 'listening');
-  if (sandbox) log.info({ phone: sandbox.phoneUrl, mobileId: sandbox.mobileIdUrl }, 'sandbox: Mobile ID simulator and virtual phone');
+  if (sandbox) {
+    log.info({ demo: `${config.issuer}/sandbox`, phone: sandbox.phoneUrl }, 'sandbox: open the demo service to log in; approve other numbers on the virtual phone');
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
