@@ -8,6 +8,7 @@ import * as m001 from './001_oidc_payloads.js';
 import * as m002 from './002_signing_keys.js';
 import * as m003 from './003_accounts.js';
 import * as m004 from './004_mobileid_transactions.js';
+import * as m005 from './005_policy_and_verifications.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '002_signing_keys': m002,
   '003_accounts': m003,
   '004_mobileid_transactions': m004,
+  '005_policy_and_verifications': m005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

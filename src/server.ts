@@ -3,6 +3,7 @@
  * Used by `npm start` (src/main.ts), the tests and the benchmarks.
  */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 import type Provider from 'oidc-provider';
@@ -18,6 +19,8 @@ import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
 import { MOBILEID_MESSAGES } from './mobileid/index.js';
 import { mobileIdAcrValues } from './mobileid/policy.js';
+import { loadQorPolicy } from './qor/policy-file.js';
+import { seedPolicy } from './qor/seed.js';
 import { setUpMobileId } from './mobileid/setup.js';
 import { demoRpRouter, ensureDemoClient } from './sandbox/demo-rp.js';
 import { startSandbox, type Sandbox } from './sandbox/simulators.js';
@@ -49,6 +52,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
   const applied = await migrate(db);
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
+
+  const seeded = await seedPolicy(db, loadQorPolicy(path.join(config.policyDir, 'qor.json')));
+  if (seeded.length) log.info({ rows: seeded }, 'default policy seeded');
 
   await ensureKeys(db, config.keyEncryptionKey);
   const jwks = await loadJwks(db, config.keyEncryptionKey);
