@@ -1,0 +1,44 @@
+/**
+ * Quality of Registration: the public surface of the policy engine.
+ *
+ * A login: `validVerifications`/`validKinds` (the user's verifications, now, this serial) →
+ * `evaluateRequest` (the RP's acr values, the client minimum, the QoA and checks of the login) →
+ * satisfied: `acr` and `arm_values`; otherwise the step-up `options`. `fulfilledQors` gives the
+ * `fulfilled_qors` claim. `validateCatalogue` runs at start-up.
+ */
+export {
+  QorSteps,
+  METHOD_KINDS,
+  isQorSteps,
+  type MethodKind,
+  type QorStrength,
+  type Qor,
+  type Qoa,
+  type LevelOfTrust,
+  type LevelOfTrustChecks,
+  type Verification,
+  type VerificationStatus,
+  type PolicyCatalogue,
+} from './model.js';
+export {
+  requirementOf,
+  missingFor,
+  fulfils,
+  fulfilledQors,
+  validVerifications,
+  validKinds,
+  expiresAt,
+  DEFAULT_VALIDITY,
+  evaluateRequest,
+  requiredChecks,
+  type Clauses,
+  type VerificationContext,
+  type Validity,
+  type PolicyRequest,
+  type LoginState,
+  type RequestEvaluation,
+  type StepUpOption,
+  type Unreachable,
+  type UnreachableReason,
+} from './engine.js';
+export { validateCatalogue, catalogueIssues } from './catalogue-validation.js';
