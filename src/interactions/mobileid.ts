@@ -179,6 +179,10 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
           amr: result.amr,
           remember: true,
         },
+        // Relying parties are registered by administrators and trusted: the login answers a
+        // consent prompt too (prompt=consent, required with offline_access), which has no page
+        // of its own and would otherwise bring the person back to the login page forever.
+        consent: {},
       };
       if (serialMismatch) {
         // Downgrade: the login goes through, but the user is told why verifications need redoing.
