@@ -16,7 +16,7 @@ export interface AppDeps {
   db: Db;
   log: Logger;
   provider: Provider;
-  extendInteractions?: InteractionDeps['extend'];
+  extendInteractions?: NonNullable<InteractionDeps['extend']>[];
   /** Further routers (admin console, sandbox pages, callbacks of verification providers). */
   routers?: Router[];
 }
@@ -37,7 +37,8 @@ export function composeApp(deps: AppDeps): Provider {
   provider.use(requestContext(deps.log));
   provider.use(staticFiles);
   provider.use(ops.routes());
-  provider.use(interactionRouter({ config, provider, extend: deps.extendInteractions }).routes());
+  const extensions = deps.extendInteractions ?? [];
+  provider.use(interactionRouter({ config, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) }).routes());
   for (const router of deps.routers ?? []) provider.use(router.routes());
   return provider;
 }

@@ -6,6 +6,7 @@
  *   npm run cli -- clients list | clients remove CLIENT_ID
  *   npm run cli -- keys list | keys rotate
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { loadConfig, type Config } from './config.js';
@@ -15,11 +16,13 @@ import { createLogger } from './logger.js';
 import { deleteClient, listClients, registerClient } from './oidc/clients.js';
 import { ensureKeys, listKeys, loadJwks, rotateKeys } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
+import { loadCatalogue, loadQorPolicy, seedPolicy } from './qor/index.js';
+import { supportedAcrValues } from './qor/levels.js';
 
 const USAGE = `Usage:
   migrate                                   bring the database schema up to date
   clients add --name NAME [--redirect-uri URL ...] [--post-logout-uri URL ...]
-              [--public] [--grant TYPE ...] [--scope "a b"] [--acr VALUE ...] [--client-id ID]
+              [--public] [--grant TYPE ...] [--scope "a b"] [--acr VALUE ...] [--minimum VALUE] [--client-id ID]
   clients list
   clients remove CLIENT_ID
   keys list
@@ -47,13 +50,16 @@ async function addClient(config: Config, db: Db, argv: string[]): Promise<void> 
       scope: { type: 'string' },
       acr: { type: 'string', multiple: true },
       'client-id': { type: 'string' },
+      minimum: { type: 'string' },
     },
   });
   if (!values.name) throw new Error('--name is required');
   await ensureKeys(db, config.keyEncryptionKey);
+  await seedPolicy(db, loadQorPolicy(path.join(config.policyDir, 'qor.json')));
   const provider = createProvider({
     config,
     db,
+    acrValues: supportedAcrValues(await loadCatalogue(db)),
     jwks: await loadJwks(db, config.keyEncryptionKey),
     log: createLogger('silent'),
     accounts: { findAccount: async () => undefined },
@@ -66,6 +72,7 @@ async function addClient(config: Config, db: Db, argv: string[]): Promise<void> 
     ...(values.grant ? { grant_types: values.grant } : {}),
     ...(values.scope ? { scope: values.scope } : {}),
     ...(values.acr ? { default_acr_values: values.acr } : {}),
+    ...(values.minimum ? { minimum_acr: values.minimum } : {}),
     ...(values.public ? { token_endpoint_auth_method: 'none' } : {}),
   });
   console.log(`client_id:     ${registered.client_id}`);
@@ -127,6 +134,7 @@ async function run(argv: string[]): Promise<void> {
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof AppError ? err.detail ?? err.message : err instanceof Error ? err.message : err);
+  const description = (err as { error_description?: unknown }).error_description;
+  console.error(typeof description === 'string' ? description : err instanceof AppError ? err.detail ?? err.message : err instanceof Error ? err.message : err);
   process.exitCode = 1;
 });

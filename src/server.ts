@@ -18,9 +18,10 @@ import { ensureKeys, loadJwks } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
 import { MOBILEID_MESSAGES } from './mobileid/index.js';
-import { mobileIdAcrValues } from './mobileid/policy.js';
-import { loadQorPolicy } from './qor/policy-file.js';
-import { seedPolicy } from './qor/seed.js';
+import { geofencedLevels, supportedAcrValues } from './qor/levels.js';
+import { CatalogueCache, loadQorPolicy, loginFactsFromAmr, qorClaims, seedPolicy, validateCatalogue } from './qor/index.js';
+import { stepUpPath, stepUpRoutes } from './interactions/stepup.js';
+import { listVerifications, MethodRegistry, type VerificationMethod } from './verification/index.js';
 import { setUpMobileId } from './mobileid/setup.js';
 import { demoRpRouter, ensureDemoClient } from './sandbox/demo-rp.js';
 import { startSandbox, type Sandbox } from './sandbox/simulators.js';
@@ -41,6 +42,8 @@ export interface StartOptions {
   /** Use this database instead of creating one from the configuration (tests). */
   db?: Db;
   log?: Logger;
+  /** Verification methods to offer on the step-up page (each counts only if policies/qor.json names it). */
+  verificationMethods?: VerificationMethod[];
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -53,8 +56,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const applied = await migrate(db);
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
 
-  const seeded = await seedPolicy(db, loadQorPolicy(path.join(config.policyDir, 'qor.json')));
+  const qorPolicy = loadQorPolicy(path.join(config.policyDir, 'qor.json'));
+  const seeded = await seedPolicy(db, qorPolicy);
   if (seeded.length) log.info({ rows: seeded }, 'default policy seeded');
+  const catalogue = new CatalogueCache(db);
+  const startCatalogue = await catalogue.get();
+  validateCatalogue(startCatalogue);
+  geofencedLevels(startCatalogue);
+  const methods = new MethodRegistry(qorPolicy.verification.methods);
+  for (const method of opts.verificationMethods ?? []) methods.register(method);
 
   await ensureKeys(db, config.keyEncryptionKey);
   const jwks = await loadJwks(db, config.keyEncryptionKey);
@@ -70,7 +80,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
   });
 
-  const acrValues = mobileIdAcrValues(mobileId.policy);
+  const acrValues = supportedAcrValues(startCatalogue);
   const provider = createProvider({
     config,
     db,
@@ -78,9 +88,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     acrValues,
     accounts: {
-      findAccount: async (sub) => {
+      findAccount: async (sub, context) => {
         const account = await findAccountById(db, sub);
-        return account ? accountClaims(account) : undefined;
+        if (!account) return undefined;
+        const facts = loginFactsFromAmr(context.amr ?? account.lastLogin?.amr, account.lastLogin?.serial ?? account.mobileidSerial ?? '');
+        const qor = qorClaims(await catalogue.get(), await listVerifications(db, sub), facts, {
+          values: context.requested,
+          essential: false,
+          minimum: context.minimum,
+        });
+        return { ...accountClaims(account), ...qor };
       },
     },
   });
@@ -89,14 +106,29 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     db,
     log,
     provider,
-    extendInteractions: mobileIdRoutes({
-      db,
-      provider,
-      logins: mobileId.logins,
-      policy: mobileId.policy,
-      serialPolicy: config.mobileId.serialPolicy,
-      pagePollMs: Math.min(2000, config.mobileId.pollIntervalMs),
-    }),
+    extendInteractions: [
+      mobileIdRoutes({
+        db,
+        provider,
+        logins: mobileId.logins,
+        policy: mobileId.policy,
+        levels: async () => geofencedLevels(await catalogue.get()),
+        stepUpPath,
+        serialPolicy: config.mobileId.serialPolicy,
+        pagePollMs: Math.min(2000, config.mobileId.pollIntervalMs),
+      }),
+      stepUpRoutes({
+        db,
+        provider,
+        methods,
+        issuer: config.issuer,
+        catalogue: () => catalogue.get(),
+        completedLogin: async (uid, loginId) => {
+          const login = await mobileId.logins.completed(loginId, uid);
+          return login && { accountId: login.accountId, amr: login.amr, facts: loginFactsFromAmr(login.amr, login.serial) };
+        },
+      }),
+    ],
     routers: sandbox ? [demoRpRouter({ config, phoneUrl: sandbox.phoneUrl, acrValues })] : [],
   });
   if (sandbox) await ensureDemoClient(provider, db, config);

@@ -13,7 +13,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskMsisdn } from '../mobileid/index.js';
 import type { LoginState, MobileIdLogins } from '../mobileid/login.js';
-import { acrFor, geofenceFor, type MobileIdPolicy } from '../mobileid/policy.js';
+import { geofenceFor, type GeofencedLevel, type MobileIdPolicy } from '../mobileid/policy.js';
 import { translate } from '../web/i18n.js';
 import type { InteractionHelpers } from './router.js';
 
@@ -22,6 +22,10 @@ export interface MobileIdRouteDeps {
   provider: Provider;
   logins: MobileIdLogins;
   policy: MobileIdPolicy;
+  /** The Levels of Trust with their geofencing thresholds (from the policy tables). */
+  levels(): Promise<GeofencedLevel[]>;
+  /** Where the login continues once the account is known: the policy (step-up) step. */
+  stepUpPath(uid: string, loginId: string): string;
   serialPolicy: SerialPolicy;
   /** How often the waiting page asks for the state, in ms. */
   pagePollMs: number;
@@ -68,7 +72,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       const phone = typeof body.phone === 'string' ? body.phone.slice(0, 40) : '';
       const clientId = String(details.params.client_id);
       const client = await provider.Client.find(clientId);
-      const { thresholds } = geofenceFor(policy, clientId, requestedAcr(details));
+      const thresholds = geofenceFor(policy, await deps.levels(), clientId, requestedAcr(details));
       try {
         const state = await logins.start({
           interactionUid: details.uid,
@@ -94,6 +98,10 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       const state = await ownState(details, ctx.params.id!);
       const locale = h.locale(ctx, details);
       if (state.status === 'signed') return finishLogin(ctx, details, state);
+      if (state.status === 'completed') {
+        ctx.status = 303;
+        return ctx.redirect(deps.stepUpPath(details.uid, state.id));
+      }
       if (state.status === 'failed') {
         ctx.status = 200;
         return h.page(ctx, 'mobileid_failed.njk', locale, {
@@ -152,12 +160,10 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
         });
         log.warn({ account: account.id, policy: deps.serialPolicy }, 'mobile id serial mismatch');
         if (deps.serialPolicy === 'reject') {
+          await logins.refuse(state.id, { code: 'serial_mismatch', messageKey: 'mobileid.serial.rejected' });
           throw new AppError({ code: 'serial_mismatch', status: 403, messageKey: 'mobileid.serial.rejected' });
         }
       }
-      const requested = requestedAcr(details);
-      const { level, thresholds } = geofenceFor(policy, String(details.params.client_id), requested);
-      const passedLevel = thresholds?.required && result.location && level ? level : undefined;
       await recordLogin(db, account.id, {
         method: result.method,
         serial: result.serial,
@@ -172,25 +178,14 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
         subject: `account:${account.id}`,
         detail: { method: result.method, client: details.params.client_id, serialMismatch },
       });
-      const loginResult = {
-        login: {
-          accountId: account.id,
-          acr: acrFor(policy, result.method, passedLevel),
-          amr: result.amr,
-          remember: true,
-        },
-        // Relying parties are registered by administrators and trusted: the login answers a
-        // consent prompt too (prompt=consent, required with offline_access), which has no page
-        // of its own and would otherwise bring the person back to the login page forever.
-        consent: {},
-      };
+      await logins.markCompleted(state.id, account.id);
+      const next = deps.stepUpPath(details.uid, state.id);
       if (serialMismatch) {
         // Downgrade: the login goes through, but the user is told why verifications need redoing.
-        const locale = h.locale(ctx, details);
-        const redirectTo = await provider.interactionResult(ctx.req, ctx.res, loginResult, { mergeWithLastSubmission: false });
-        return h.page(ctx, 'mobileid_serial.njk', locale, { continueUrl: redirectTo });
+        return h.page(ctx, 'mobileid_serial.njk', h.locale(ctx, details), { continueUrl: next });
       }
-      await h.finish(ctx, loginResult);
+      ctx.status = 303;
+      ctx.redirect(next);
     }
   };
 }

@@ -72,7 +72,8 @@ export interface LoginSuccess {
 export interface LoginState {
   id: string;
   interactionUid: string;
-  status: 'pending' | 'signed' | 'failed';
+  /** signed: verified, waiting for the account step; completed: handed over to the policy step. */
+  status: 'pending' | 'signed' | 'completed' | 'failed';
   transactionCode: string;
   method: MobileIdMethod;
   maskedMsisdn: string;
@@ -91,7 +92,7 @@ interface Row {
   mssp_trans_id: string | null;
   signature_profile: string | null;
   geofence_policy: GeofenceThresholds | string | null;
-  status: 'pending' | 'signed' | 'failed';
+  status: 'pending' | 'signed' | 'completed' | 'failed';
   error: LoginFailure | string | null;
   result: LoginSuccess | string | null;
   expires_at: Date;
@@ -319,6 +320,26 @@ export class MobileIdLogins {
         .receipt({ msisdn: row.msisdn, msspTransId: signed.msspTransId, message: receiptText(row.locale), userLang: userLangFor(row.locale) })
         .catch((err: unknown) => this.log.warn({ login: row.id, code: (err as MobileIdError).code }, 'mobile id receipt failed'));
     }
+  }
+
+  /** The account step is done: the login now belongs to `accountId` and cannot be replayed. */
+  async markCompleted(id: string, accountId: string): Promise<void> {
+    await this.db(TABLE)
+      .where({ id, status: 'signed' })
+      .update({ status: 'completed', result: this.db.raw(`result || ?::jsonb`, [JSON.stringify({ accountId })]) });
+  }
+
+  /** The account step refused the login (e.g. a changed serial under the reject policy). */
+  async refuse(id: string, error: LoginFailure): Promise<void> {
+    await this.db(TABLE).where({ id, status: 'signed' }).update({ status: 'failed', error: JSON.stringify(error) });
+    this.log.info({ login: id, code: error.code }, 'mobile id login refused');
+  }
+
+  /** A completed login of this interaction: who logged in and how. */
+  async completed(id: string, interactionUid: string): Promise<(LoginSuccess & { accountId: string }) | undefined> {
+    const row = await this.row(id);
+    if (!row || row.status !== 'completed' || row.interaction_uid !== interactionUid) return undefined;
+    return parse<LoginSuccess>(row.result) as (LoginSuccess & { accountId: string }) | undefined;
   }
 
   private async fail(id: string, error: LoginFailure): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * The Mobile ID login policy from policies/mobileid.json: the acr (Quality of Authentication) of
- * a login by method, and geofencing thresholds per Level of Trust and per client.
+ * Where a Mobile ID login's geofencing thresholds come from: the client's own thresholds in
+ * policies/mobileid.json, else those of the first requested Level of Trust that has a geofencing
+ * check (servicecorelogin_level_of_trust.checks.geofencing).
  */
 import fs from 'node:fs';
 
@@ -8,10 +9,9 @@ import { z } from 'zod';
 
 import { ConfigError } from '../errors.js';
 import type { GeofenceThresholds } from './geofence.js';
-import type { MobileIdMethod } from './login.js';
 
 const unit = z.number().min(0).max(1);
-const thresholds = z.object({
+export const geofenceThresholdsSchema = z.object({
   required: z.boolean(),
   allowedCountries: z.array(z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, upper case')).default([]),
   minLocationConfidence: unit.default(0.7),
@@ -21,14 +21,10 @@ const thresholds = z.object({
 });
 
 const schema = z.object({
-  qualityOfAuthentication: z.object({ sim: z.string().min(1), app: z.string().min(1) }),
-  levels: z.record(z.string(), thresholds).default({}),
-  clients: z.record(z.string(), thresholds).default({}),
+  clients: z.record(z.string(), geofenceThresholdsSchema).default({}),
 });
 
 export interface MobileIdPolicy {
-  qoa: Record<MobileIdMethod, string>;
-  levels: Map<string, GeofenceThresholds>;
   clients: Map<string, GeofenceThresholds>;
 }
 
@@ -38,11 +34,7 @@ export function parseMobileIdPolicy(json: unknown, source = 'policies/mobileid.j
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`Invalid Mobile ID policy in ${source}: ${issues}`);
   }
-  return {
-    qoa: parsed.data.qualityOfAuthentication,
-    levels: new Map(Object.entries(parsed.data.levels)),
-    clients: new Map(Object.entries(parsed.data.clients)),
-  };
+  return { clients: new Map(Object.entries(parsed.data.clients)) };
 }
 
 export function loadMobileIdPolicy(file: string): MobileIdPolicy {
@@ -55,23 +47,24 @@ export function loadMobileIdPolicy(file: string): MobileIdPolicy {
   return parseMobileIdPolicy(json, file);
 }
 
-/** Every acr value a plain Mobile ID login can satisfy. */
-export function mobileIdAcrValues(policy: MobileIdPolicy): string[] {
-  return [...new Set([...policy.levels.keys(), policy.qoa.sim, policy.qoa.app])];
+/** A Level of Trust as far as geofencing is concerned. */
+export interface GeofencedLevel {
+  systemName: string;
+  geofencing?: GeofenceThresholds | undefined;
 }
 
-/**
- * The geofencing a login must pass: the client's own thresholds, else those of the first
- * requested Level of Trust that has any.
- */
-export function geofenceFor(policy: MobileIdPolicy, clientId: string, requestedAcr: readonly string[]): { level: string | undefined; thresholds: GeofenceThresholds | undefined } {
+/** The thresholds a login must pass, or undefined when no location is needed. */
+export function geofenceFor(
+  policy: MobileIdPolicy,
+  levels: readonly GeofencedLevel[],
+  clientId: string,
+  requestedAcr: readonly string[],
+): GeofenceThresholds | undefined {
   const own = policy.clients.get(clientId);
-  if (own) return { level: requestedAcr.find((a) => policy.levels.has(a)), thresholds: own };
-  const level = requestedAcr.find((a) => policy.levels.has(a));
-  return { level, thresholds: level ? policy.levels.get(level) : undefined };
-}
-
-/** The acr of a finished login: the Level of Trust it passed, else the Quality of Authentication. */
-export function acrFor(policy: MobileIdPolicy, method: MobileIdMethod, passedLevel: string | undefined): string {
-  return passedLevel ?? policy.qoa[method];
+  if (own) return own;
+  for (const value of requestedAcr) {
+    const level = levels.find((l) => l.systemName === value);
+    if (level?.geofencing?.required) return level.geofencing;
+  }
+  return undefined;
 }

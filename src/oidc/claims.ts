@@ -4,7 +4,7 @@
  */
 export const SCOPES: Record<string, string[]> = {
   // What was proven travels with every id_token, not only when the RP asks for it.
-  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  openid: ['sub', 'acr', 'amr', 'auth_time', 'fulfilled_qors', 'arm_values'],
   offline_access: [],
   profile: ['given_name', 'family_name', 'birthdate', 'locale'],
   phone: ['phone_number', 'phone_number_verified'],

@@ -3,7 +3,7 @@
  * with PKCE S256 only), tokens, claims and our own pages for errors and logout.
  */
 import type { Context } from 'koa';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC, type UnknownObject } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type UnknownObject } from 'oidc-provider';
 
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
@@ -12,11 +12,23 @@ import { renderPage } from '../web/render.js';
 import { pickLocale, translate } from '../web/i18n.js';
 import { createAdapter } from './adapter.js';
 import { installHashedClientSecrets } from './clients.js';
+import { requestedAcrValues } from '../qor/index.js';
 import { CLAIMS, SCOPES } from './claims.js';
+import { EXTRA_CLIENT_METADATA, minimumAcrOf } from './client-policy.js';
+
+/** What the token being issued says about the authorization it stems from. */
+export interface ClaimsContext {
+  /** The acr values the relying party asked for (acr_values, claims parameter, default_acr_values). */
+  requested: string[];
+  /** The client's `minimum_acr`, if any. */
+  minimum: string | undefined;
+  /** How the user authenticated for this authorization (RFC 8176), when known. */
+  amr: string[] | undefined;
+}
 
 export interface AccountLookup {
   /** Returns the claims of an account, or undefined when the account does not exist. */
-  findAccount(sub: string): Promise<Record<string, unknown> | undefined>;
+  findAccount(sub: string, context: ClaimsContext): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface ProviderOptions {
@@ -27,7 +39,26 @@ export interface ProviderOptions {
   accounts: AccountLookup;
   /** The acr values relying parties may request (from the policy tables). */
   acrValues?: string[];
-  /** Extra claims (e.g. acr-dependent ones) for an access token's introspection / JWT form. */
+}
+
+/**
+ * The login prompt, plus one check of ours: a session whose acr is not among the values this
+ * request asks for (or the client's minimum) logs in again, so the policy is evaluated anew.
+ */
+function buildInteractionPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('acr_not_met', 'the session does not meet the requested level', (ctx) => {
+      const { oidc } = ctx;
+      if (!oidc.session?.accountId || oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const values = requestedAcrValues(oidc.claims).values;
+      const minimum = minimumAcrOf(oidc.client);
+      if (minimum) values.push(minimum);
+      if (values.length === 0 || (oidc.acr && values.includes(oidc.acr))) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
 }
 
 type OidcContext = KoaContextWithOIDC & Context;
@@ -138,6 +169,15 @@ export function createProvider(opts: ProviderOptions): Provider {
       client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: buildInteractionPolicy(),
+    },
+    extraClientMetadata: {
+      properties: [...EXTRA_CLIENT_METADATA],
+      validator: (_ctx, key, value) => {
+        if (key === 'minimum_acr' && value !== undefined && !(opts.acrValues ?? []).includes(String(value))) {
+          throw new errors.InvalidClientMetadata('minimum_acr must be one of acr_values_supported');
+        }
+      },
     },
     // Relying parties are registered by administrators, so the scopes and claims they ask for are
     // granted without a consent page.
@@ -160,8 +200,15 @@ export function createProvider(opts: ProviderOptions): Provider {
       await grant.save();
       return grant;
     },
-    findAccount: async (_ctx, sub) => {
-      const claims = await accounts.findAccount(sub);
+    findAccount: async (ctx, sub) => {
+      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AccessToken) as
+        | { claims?: unknown; amr?: string[] }
+        | undefined;
+      const claims = await accounts.findAccount(sub, {
+        requested: requestedAcrValues(source?.claims ?? ctx.oidc.claims).values,
+        minimum: minimumAcrOf(ctx.oidc.client),
+        amr: source?.amr,
+      });
       if (!claims) return undefined;
       return { accountId: sub, claims: async () => ({ ...claims, sub }) };
     },

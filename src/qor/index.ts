@@ -42,3 +42,8 @@ export {
   type UnreachableReason,
 } from './engine.js';
 export { validateCatalogue, catalogueIssues } from './catalogue-validation.js';
+export { evaluateLogin, loginFactsFromAmr, qoaSystemName, qorClaims, requestedAcrValues, type LoginFacts } from './login-state.js';
+export { loadCatalogue } from './repository.js';
+export { loadQorPolicy, type QorPolicyFile } from './policy-file.js';
+export { seedPolicy } from './seed.js';
+export { CatalogueCache } from './catalogue-cache.js';

@@ -212,9 +212,9 @@ describe('a server with a one-second location age limit and MOBILEID_RATE_LIMIT_
     policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scl-policy-'));
     // The default policies, with the Level of Trust's location age limit cut to one second.
     fs.cpSync(path.resolve('policies'), policyDir, { recursive: true });
-    const file = path.join(policyDir, 'mobileid.json');
-    const policy = JSON.parse(fs.readFileSync(file, 'utf8')) as { levels: Record<string, { maxAgeSeconds?: number }> };
-    policy.levels[LOT_CH]!.maxAgeSeconds = 1;
+    const file = path.join(policyDir, 'qor.json');
+    const policy = JSON.parse(fs.readFileSync(file, 'utf8')) as { levelsOfTrust: { systemName: string; checks: { geofencing?: { maxAgeSeconds?: number } } }[] };
+    policy.levelsOfTrust.find((l) => l.systemName === LOT_CH)!.checks.geofencing!.maxAgeSeconds = 1;
     fs.writeFileSync(file, JSON.stringify(policy));
     const t = await migratedDb();
     ageCleanup = t.cleanup;

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import type { VerificationMethod } from '../../src/verification/index.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -21,6 +22,7 @@ export interface TestServerOptions {
   db: Db;
   port?: number;
   env?: Record<string, string>;
+  verificationMethods?: VerificationMethod[];
 }
 
 export async function startTestServer(opts: TestServerOptions): Promise<RunningServer> {
@@ -35,5 +37,9 @@ export async function startTestServer(opts: TestServerOptions): Promise<RunningS
     SANDBOX: 'false',
     ...opts.env,
   });
-  return startServer(config, { db: opts.db, log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  return startServer(config, {
+    db: opts.db,
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    ...(opts.verificationMethods ? { verificationMethods: opts.verificationMethods } : {}),
+  });
 }

@@ -1,0 +1,163 @@
+/**
+ * After Mobile ID: does the user meet what the relying party asked for (acr_values, an essential
+ * acr, the client's default and minimum)? If so the login finishes with that acr. If not, the
+ * step-up page says why, what is done, what remains, and offers the choice of methods.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+
+import type { Db } from '../db/index.js';
+import { AppError } from '../errors.js';
+import {
+  evaluateLogin,
+  fulfilledQors,
+  qoaSystemName,
+  requestedAcrValues,
+  validKinds,
+  type LoginFacts,
+  type MethodKind,
+  type PolicyCatalogue,
+  type RequestEvaluation,
+} from '../qor/index.js';
+import { listVerifications, type MethodRegistry } from '../verification/index.js';
+import { minimumAcrOf } from '../oidc/client-policy.js';
+import { translate } from '../web/i18n.js';
+import type { InteractionHelpers } from './router.js';
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** A finished first factor, waiting for the policy decision. */
+export interface CompletedLogin {
+  accountId: string;
+  amr: string[];
+  facts: LoginFacts;
+}
+
+export interface StepUpDeps {
+  db: Db;
+  provider: Provider;
+  methods: MethodRegistry;
+  issuer: string;
+  catalogue(): Promise<PolicyCatalogue>;
+  /** The Mobile ID login of this interaction, once it is verified and the account known. */
+  completedLogin(uid: string, loginId: string): Promise<CompletedLogin | undefined>;
+}
+
+/** The per-client minimum (client metadata `minimum_acr`), which editing the URL cannot lower. */
+async function clientMinimum(provider: Provider, clientId: string): Promise<string | undefined> {
+  return minimumAcrOf(await provider.Client.find(clientId));
+}
+
+export function stepUpPath(uid: string, loginId: string): string {
+  return `/interaction/${uid}/stepup/${loginId}`;
+}
+
+export function stepUpRoutes(deps: StepUpDeps) {
+  const { db, provider, methods } = deps;
+
+  return (router: Router, h: InteractionHelpers): void => {
+    async function context(ctx: Context) {
+      const details = await h.details(ctx);
+      const login = await deps.completedLogin(details.uid, ctx.params.loginId!);
+      if (!login) throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
+      const catalogue = await deps.catalogue();
+      const verifications = await listVerifications(db, login.accountId);
+      const requested = requestedAcrValues(details.params.claims ? JSON.parse(String(details.params.claims)) : undefined);
+      const acrValues = String(details.params.acr_values ?? '').split(' ').filter(Boolean);
+      const values = [...new Set([...requested.values, ...acrValues])];
+      const minimum = await clientMinimum(provider, String(details.params.client_id));
+      const evaluation = evaluateLogin(catalogue, verifications, login.facts, { values, essential: requested.essential, minimum });
+      return { details, login, catalogue, verifications, evaluation, values, minimum };
+    }
+
+    async function finishWith(ctx: Context, details: Details, login: CompletedLogin, acr: string) {
+      await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true }, consent: {} });
+    }
+
+    router.get('/interaction/:uid/stepup/:loginId', async (ctx) => {
+      const c = await context(ctx);
+      const baseAcr = qoaSystemName(c.catalogue, c.login.facts.qoaMethod) ?? c.login.facts.qoaMethod;
+      if (c.values.length === 0 && !c.minimum) return finishWith(ctx, c.details, c.login, baseAcr);
+      if (c.evaluation.satisfied) return finishWith(ctx, c.details, c.login, c.evaluation.satisfied);
+      const locale = h.locale(ctx, c.details);
+      const client = await provider.Client.find(String(c.details.params.client_id));
+      const pending = c.verifications.filter((v) => v.status === 'pending');
+      const essential = c.evaluation.essential || Boolean(c.minimum);
+      h.page(ctx, 'stepup.njk', locale, {
+        clientName: client?.clientName ?? c.details.params.client_id,
+        essential,
+        done: doneList(c.catalogue, c.verifications, c.login, locale),
+        options: optionList(c.evaluation, methods, locale),
+        pending: pending.map((v) => translate(locale, `verification.method.${v.method}`)),
+        unreachable: c.evaluation.satisfied === undefined && c.evaluation.options.length === 0,
+        startAction: `${stepUpPath(c.details.uid, ctx.params.loginId!)}/start`,
+        continueAction: `${stepUpPath(c.details.uid, ctx.params.loginId!)}/continue`,
+        abortAction: `/interaction/${c.details.uid}/abort`,
+        csrf: h.csrf(c.details.uid),
+      });
+    });
+
+    router.post('/interaction/:uid/stepup/:loginId/start', async (ctx) => {
+      const c = await context(ctx);
+      h.requireCsrf(ctx, c.details.uid);
+      const id = String((ctx.request.body as Record<string, unknown>).method ?? '');
+      const entry = methods.get(id);
+      const offered = c.evaluation.satisfied === undefined && c.evaluation.options.some((o) => o.missing.some((clause) => entry && clause.includes(entry.kind)));
+      if (!entry || !offered) throw new AppError({ code: 'method_not_offered', status: 400, messageKey: 'stepup.error.method' });
+      const result = await entry.method.start({
+        accountId: c.login.accountId,
+        serial: c.login.facts.serial,
+        interactionUid: c.details.uid,
+        locale: h.locale(ctx, c.details),
+        returnUrl: stepUpPath(c.details.uid, ctx.params.loginId!),
+        issuer: deps.issuer,
+      });
+      if ('redirect' in result) {
+        ctx.status = 303;
+        return ctx.redirect(result.redirect);
+      }
+      const locale = h.locale(ctx, c.details);
+      h.page(ctx, 'stepup_later.njk', locale, {
+        message: translate(locale, result.later.messageKey, result.later.params),
+        continueAction: `${stepUpPath(c.details.uid, ctx.params.loginId!)}/continue`,
+        csrf: h.csrf(c.details.uid),
+      });
+    });
+
+    /** Back to the service without meeting the request: the lower acr, or an error when essential. */
+    router.post('/interaction/:uid/stepup/:loginId/continue', async (ctx) => {
+      const c = await context(ctx);
+      h.requireCsrf(ctx, c.details.uid);
+      if (c.evaluation.satisfied) return finishWith(ctx, c.details, c.login, c.evaluation.satisfied);
+      if (c.evaluation.essential || c.minimum) {
+        return h.finish(ctx, {
+          error: 'unmet_authentication_requirements',
+          error_description: 'the requested level of trust or quality of registration is not met yet',
+        });
+      }
+      return finishWith(ctx, c.details, c.login, qoaSystemName(c.catalogue, c.login.facts.qoaMethod) ?? c.login.facts.qoaMethod);
+    });
+  };
+}
+
+function doneList(catalogue: PolicyCatalogue, verifications: Parameters<typeof validKinds>[0], login: CompletedLogin, locale: Parameters<typeof translate>[0]): string[] {
+  const kinds = validKinds(verifications, { now: new Date(), serial: login.facts.serial });
+  return [
+    translate(locale, 'stepup.done.mobileid'),
+    ...fulfilledQors(catalogue, kinds)
+      .filter((q) => q.steps !== 1)
+      .map((q) => translate(locale, q.nameKey)),
+  ];
+}
+
+function optionList(evaluation: RequestEvaluation, methods: MethodRegistry, locale: Parameters<typeof translate>[0]) {
+  if (evaluation.satisfied !== undefined) return [];
+  return evaluation.options.map((o) => ({
+    level: translate(locale, o.qor.nameKey),
+    steps: o.missing.map((clause: MethodKind[]) => ({
+      alternatives: clause.flatMap((kind) => methods.ofKind(kind).map((m) => ({ id: m.id, name: translate(locale, m.nameKey), kind }))),
+      kinds: clause.map((k) => translate(locale, `stepup.kind.${k}`)),
+    })),
+  }));
+}

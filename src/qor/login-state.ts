@@ -1,0 +1,68 @@
+/**
+ * From a login and the user's verifications to what the engine and the tokens need: the login
+ * state, the requested values of an authorization, `fulfilled_qors` and `arm_values`.
+ */
+import { evaluateRequest, fulfilledQors, validKinds, type PolicyRequest, type RequestEvaluation } from './engine.js';
+import type { PolicyCatalogue, Verification } from './model.js';
+
+/** How the user logged in: the QoA method (e.g. mobileid-sim) and the checks it passed. */
+export interface LoginFacts {
+  qoaMethod: string;
+  passedChecks: readonly string[];
+  /** The Mobile ID serial of the login; verifications bound to another serial do not count. */
+  serial: string;
+}
+
+/** The QoA method and checks of a login, from its RFC 8176 amr values. */
+export function loginFactsFromAmr(amr: readonly string[] | undefined, serial: string): LoginFacts {
+  const values = amr ?? [];
+  return {
+    qoaMethod: values.includes('hwk') ? 'mobileid-sim' : 'mobileid-app',
+    passedChecks: values.includes('geo') ? ['geofencing'] : [],
+    serial,
+  };
+}
+
+function qoaLevel(catalogue: PolicyCatalogue, method: string): number {
+  return catalogue.qoas.find((q) => q.method === method)?.level ?? 0;
+}
+
+export function qoaSystemName(catalogue: PolicyCatalogue, method: string): string | undefined {
+  return catalogue.qoas.find((q) => q.method === method)?.systemName;
+}
+
+export function evaluateLogin(
+  catalogue: PolicyCatalogue,
+  verifications: readonly Verification[],
+  login: LoginFacts,
+  request: PolicyRequest,
+  now = new Date(),
+): RequestEvaluation {
+  return evaluateRequest(catalogue, request, {
+    kinds: validKinds(verifications, { now, serial: login.serial }),
+    qoaLevel: qoaLevel(catalogue, login.qoaMethod),
+    passedChecks: new Set(login.passedChecks),
+  });
+}
+
+/** The `fulfilled_qors` and `arm_values` claims. */
+export function qorClaims(
+  catalogue: PolicyCatalogue,
+  verifications: readonly Verification[],
+  login: LoginFacts,
+  request: PolicyRequest,
+  now = new Date(),
+): { fulfilled_qors: string[]; arm_values: string[] } {
+  const kinds = validKinds(verifications, { now, serial: login.serial });
+  const fulfilled = fulfilledQors(catalogue, kinds).map((q) => q.systemName);
+  const armValues = request.values.length || request.minimum ? evaluateLogin(catalogue, verifications, login, request, now).armValues : [];
+  return { fulfilled_qors: fulfilled, arm_values: armValues };
+}
+
+/** The acr values an authorization asked for, from its claims request (acr_values end up there). */
+export function requestedAcrValues(claims: unknown): { values: string[]; essential: boolean } {
+  const acr = (claims as { id_token?: { acr?: { value?: unknown; values?: unknown; essential?: unknown } } } | undefined)?.id_token?.acr;
+  if (!acr) return { values: [], essential: false };
+  const values = Array.isArray(acr.values) ? acr.values.filter((v): v is string => typeof v === 'string') : typeof acr.value === 'string' ? [acr.value] : [];
+  return { values, essential: acr.essential === true };
+}

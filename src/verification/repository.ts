@@ -1,0 +1,75 @@
+/** Identity verifications of users, with the evidence each method proved (JSONB). */
+import crypto from 'node:crypto';
+
+import type { Db } from '../db/index.js';
+import type { MethodKind, Verification, VerificationStatus } from '../qor/index.js';
+
+export interface NewVerification {
+  accountId: string;
+  method: string;
+  kind: MethodKind;
+  status: VerificationStatus;
+  providerReference?: string | undefined;
+  /** What the method proved: names, date of birth, document, … (never logged). */
+  evidence: Record<string, unknown>;
+  boundSerial: string | null;
+  verifiedAt?: Date | undefined;
+  expiresAt?: Date | undefined;
+}
+
+export interface StoredVerification extends Verification {
+  accountId: string;
+  providerReference: string | null;
+  evidence: Record<string, unknown>;
+}
+
+interface Row {
+  id: string;
+  account_id: string;
+  method: string;
+  kind: MethodKind;
+  status: VerificationStatus;
+  provider_reference: string | null;
+  evidence: Record<string, unknown> | string;
+  bound_serial: string | null;
+  verified_at: Date | null;
+  expires_at: Date | null;
+}
+
+function fromRow(r: Row): StoredVerification {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    method: r.method,
+    kind: r.kind,
+    status: r.status,
+    providerReference: r.provider_reference,
+    evidence: typeof r.evidence === 'string' ? (JSON.parse(r.evidence) as Record<string, unknown>) : r.evidence,
+    boundSerial: r.bound_serial,
+    verifiedAt: r.verified_at ?? new Date(0),
+    expiresAt: r.expires_at ?? new Date(0),
+  };
+}
+
+export async function recordVerification(db: Db, v: NewVerification): Promise<StoredVerification> {
+  const [row] = (await db('verifications')
+    .insert({
+      id: crypto.randomUUID(),
+      account_id: v.accountId,
+      method: v.method,
+      kind: v.kind,
+      status: v.status,
+      provider_reference: v.providerReference ?? null,
+      evidence: JSON.stringify(v.evidence),
+      bound_serial: v.boundSerial,
+      verified_at: v.verifiedAt ?? null,
+      expires_at: v.expiresAt ?? null,
+    })
+    .returning('*')) as Row[];
+  return fromRow(row!);
+}
+
+export async function listVerifications(db: Db, accountId: string): Promise<StoredVerification[]> {
+  const rows = (await db('verifications').where({ account_id: accountId }).orderBy('created_at')) as Row[];
+  return rows.map(fromRow);
+}
