@@ -2,7 +2,8 @@
  * From a login and the user's verifications to what the engine and the tokens need: the login
  * state, the requested values of an authorization, `fulfilled_qors` and `arm_values`.
  */
-import { evaluateRequest, fulfilledQors, validKinds, type PolicyRequest, type RequestEvaluation } from './engine.js';
+import { evaluateRequest, fulfilledQors, validKinds, validVerifications, type PolicyRequest, type RequestEvaluation } from './engine.js';
+import { verifiedIdentityClaims } from './verified-claims.js';
 import type { PolicyCatalogue, Verification } from './model.js';
 
 /** How the user logged in: the QoA method (e.g. mobileid-sim) and the checks it passed. */
@@ -45,18 +46,27 @@ export function evaluateLogin(
   });
 }
 
-/** The `fulfilled_qors` and `arm_values` claims. */
+/**
+ * The claims of what was proven: `fulfilled_qors`, `arm_values`, and the verified identity data
+ * (`given_name`, `family_name`, `birthdate`, `verified_claims`) once a verification proved it.
+ */
 export function qorClaims(
   catalogue: PolicyCatalogue,
-  verifications: readonly Verification[],
+  verifications: readonly (Verification & { evidence?: unknown })[],
   login: LoginFacts,
   request: PolicyRequest,
   now = new Date(),
-): { fulfilled_qors: string[]; arm_values: string[] } {
-  const kinds = validKinds(verifications, { now, serial: login.serial });
-  const fulfilled = fulfilledQors(catalogue, kinds).map((q) => q.systemName);
+): { fulfilled_qors: string[]; arm_values: string[] } & Record<string, unknown> {
+  const valid = validVerifications(verifications, { now, serial: login.serial });
+  const kinds = validKinds(valid, { now, serial: login.serial });
+  const fulfilled = fulfilledQors(catalogue, kinds);
   const armValues = request.values.length || request.minimum ? evaluateLogin(catalogue, verifications, login, request, now).armValues : [];
-  return { fulfilled_qors: fulfilled, arm_values: armValues };
+  const strongest = fulfilled.at(-1)?.systemName;
+  return {
+    ...verifiedIdentityClaims(valid as (Verification & { evidence?: unknown })[], strongest),
+    fulfilled_qors: fulfilled.map((q) => q.systemName),
+    arm_values: armValues,
+  };
 }
 
 /** The acr values an authorization asked for, from its claims request (acr_values end up there). */

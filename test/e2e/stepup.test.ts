@@ -195,6 +195,34 @@ describe('step-up to a Quality of Registration', () => {
     expect(await r.res.text()).toContain('Your identity needs to be verified');
   });
 
+  it('releases the verified identity, and verified_claims when the RP asks for them', async () => {
+    const browser = new Browser();
+    const claimsParam = JSON.stringify({
+      id_token: { verified_claims: { verification: { trust_framework: null }, claims: { given_name: null, family_name: null } } },
+    });
+    const done = await mobileIdLogin(browser, '41791240001', { acr_values: QOR_300, scope: 'openid profile', claims: claimsParam });
+    const tokens = await redeem(rp, done);
+    const claims = tokens.claims()! as Record<string, unknown> & { verified_claims: { verification: Record<string, unknown>; claims: Record<string, unknown> } };
+    expect(claims.verified_claims.verification).toMatchObject({
+      trust_framework: 'urn:servicecore:trust-framework:login',
+      assurance_level: QOR_300,
+      evidence: [{ type: 'electronic_record', method: 'test-online' }],
+    });
+    expect(Date.parse(String(claims.verified_claims.verification.time))).toBeGreaterThan(Date.now() - 600_000);
+    expect(claims.verified_claims.claims).toMatchObject({ given_name: 'Anna', family_name: 'Muster' });
+    const userinfo = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(await userinfo.json()).toMatchObject({ given_name: 'Anna', family_name: 'Muster' });
+  });
+
+  it('releases no identity data for a user who has not verified', async () => {
+    const browser = new Browser();
+    const done = await giveUp(browser, await mobileIdLogin(browser, '41791240007', { acr_values: QOR_300, scope: 'openid profile' }));
+    const tokens = await redeem(rp, done);
+    const userinfo = (await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json()) as Record<string, unknown>;
+    expect(userinfo.given_name).toBeUndefined();
+    expect(userinfo.verified_claims).toBeUndefined();
+  });
+
   it('lists every supported level in discovery', async () => {
     const d = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[]; claims_supported: string[] };
     expect(d.acr_values_supported).toEqual(expect.arrayContaining([QOR_100, QOR_300, QOR_400, SIM, 'urn:servicecore:lot:mobileid-ch']));
