@@ -18,7 +18,7 @@ import { ensureKeys, loadJwks } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
 import { MOBILEID_MESSAGES } from './mobileid/index.js';
-import { geofencedLevels, supportedAcrValues } from './qor/levels.js';
+import { geofencedLevels, maxAuthenticationAge, supportedAcrValues } from './qor/levels.js';
 import { CatalogueCache, loadQorPolicy, loginFactsFromAmr, qorClaims, seedPolicy, validateCatalogue } from './qor/index.js';
 import { stepUpPath, stepUpRoutes } from './interactions/stepup.js';
 import { listVerifications, MethodRegistry, type VerificationMethod } from './verification/index.js';
@@ -87,6 +87,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     jwks,
     log,
     acrValues,
+    maxAuthenticationAge: async (acr) => maxAuthenticationAge(await catalogue.get(), acr),
     accounts: {
       findAccount: async (sub, context) => {
         const account = await findAccountById(db, sub);

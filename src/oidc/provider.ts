@@ -39,23 +39,30 @@ export interface ProviderOptions {
   accounts: AccountLookup;
   /** The acr values relying parties may request (from the policy tables). */
   acrValues?: string[];
+  /** Seconds a login at this level stays good for single sign-on, when the level says so. */
+  maxAuthenticationAge?: (acr: string) => Promise<number | undefined>;
 }
 
 /**
  * The login prompt, plus one check of ours: a session whose acr is not among the values this
  * request asks for (or the client's minimum) logs in again, so the policy is evaluated anew.
  */
-function buildInteractionPolicy() {
+function buildInteractionPolicy(maxAuthenticationAge: ProviderOptions['maxAuthenticationAge']) {
+  const { Check } = interactionPolicy;
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(
-    new interactionPolicy.Check('acr_not_met', 'the session does not meet the requested level', (ctx) => {
+    new Check('acr_not_met', 'the session does not meet the requested level', 'login_required', async (ctx) => {
       const { oidc } = ctx;
-      if (!oidc.session?.accountId || oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      if (!oidc.session?.accountId || oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
       const values = requestedAcrValues(oidc.claims).values;
       const minimum = minimumAcrOf(oidc.client);
       if (minimum) values.push(minimum);
-      if (values.length === 0 || (oidc.acr && values.includes(oidc.acr))) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      return interactionPolicy.Check.REQUEST_PROMPT;
+      if (values.length === 0) return Check.NO_NEED_TO_PROMPT;
+      if (!oidc.acr || !values.includes(oidc.acr)) return Check.REQUEST_PROMPT;
+      // A level may ask for a recent authentication (its own max_age).
+      const maxAge = await maxAuthenticationAge?.(oidc.acr);
+      if (maxAge !== undefined && oidc.session.past(maxAge)) return Check.REQUEST_PROMPT;
+      return Check.NO_NEED_TO_PROMPT;
     }),
   );
   return policy;
@@ -169,7 +176,7 @@ export function createProvider(opts: ProviderOptions): Provider {
       client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: buildInteractionPolicy(),
+      policy: buildInteractionPolicy(opts.maxAuthenticationAge),
     },
     extraClientMetadata: {
       properties: [...EXTRA_CLIENT_METADATA],

@@ -23,3 +23,10 @@ export function geofencedLevels(catalogue: PolicyCatalogue): GeofencedLevel[] {
     return { systemName: lot.systemName, geofencing: parsed.data };
   });
 }
+
+/** A Level of Trust's own max_age (`checks.maxAuthenticationAgeSeconds`), if it sets one. */
+export function maxAuthenticationAge(catalogue: PolicyCatalogue, acr: string): number | undefined {
+  const value = catalogue.lots.find((l) => l.systemName === acr)?.checks as { maxAuthenticationAgeSeconds?: unknown } | undefined;
+  const seconds = value?.maxAuthenticationAgeSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? seconds : undefined;
+}

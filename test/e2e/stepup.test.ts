@@ -21,6 +21,7 @@ const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
 const QOR_400 = 'urn:servicecore:qor:400';
 const SIM = 'urn:servicecore:qoa:mobileid-sim';
+const FRESH = 'urn:test:lot:fresh';
 
 let server: RunningServer;
 let db: Db;
@@ -62,7 +63,14 @@ beforeAll(async () => {
   policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scl-stepup-'));
   fs.cpSync(path.resolve('policies'), policyDir, { recursive: true });
   const qorFile = path.join(policyDir, 'qor.json');
-  const policy = JSON.parse(fs.readFileSync(qorFile, 'utf8')) as { verification: { methods: Record<string, string> } };
+  const policy = JSON.parse(fs.readFileSync(qorFile, 'utf8')) as { verification: { methods: Record<string, string> }; levelsOfTrust: unknown[] };
+  policy.levelsOfTrust.push({
+    systemName: FRESH,
+    nameKey: 'lot.substantial',
+    qoa: 'urn:servicecore:qoa:mobileid-app',
+    qorStrength: 'urn:servicecore:qor-strength:low',
+    checks: { maxAuthenticationAgeSeconds: 1 },
+  });
   policy.verification.methods['test-online'] = 'auto';
   policy.verification.methods['test-counter'] = 'manual';
   fs.writeFileSync(qorFile, JSON.stringify(policy));
@@ -202,7 +210,7 @@ describe('step-up to a Quality of Registration', () => {
     });
     const done = await mobileIdLogin(browser, '41791240001', { acr_values: QOR_300, scope: 'openid profile', claims: claimsParam });
     const tokens = await redeem(rp, done);
-    const claims = tokens.claims()! as Record<string, unknown> & { verified_claims: { verification: Record<string, unknown>; claims: Record<string, unknown> } };
+    const claims = tokens.claims()! as unknown as Record<string, unknown> & { verified_claims: { verification: Record<string, unknown>; claims: Record<string, unknown> } };
     expect(claims.verified_claims.verification).toMatchObject({
       trust_framework: 'urn:servicecore:trust-framework:login',
       assurance_level: QOR_300,
@@ -221,6 +229,19 @@ describe('step-up to a Quality of Registration', () => {
     const userinfo = (await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json()) as Record<string, unknown>;
     expect(userinfo.given_name).toBeUndefined();
     expect(userinfo.verified_claims).toBeUndefined();
+  });
+
+  it('makes a level with its own max_age log in again once that age has passed', async () => {
+    const browser = new Browser();
+    const first = await mobileIdLogin(browser, '41791240008', { acr_values: FRESH });
+    expect((await redeem(rp, first)).claims()!.acr).toBe(FRESH);
+    const sso = await rp.begin(browser, { acr_values: FRESH, prompt: 'none' });
+    expect(sso.callback?.searchParams.get('code')).toBeTruthy();
+    await new Promise((r) => setTimeout(r, 2100));
+    const stale = await rp.begin(browser, { acr_values: FRESH, prompt: 'none' });
+    expect(stale.callback?.searchParams.get('error')).toBe('login_required');
+    const plain = await rp.begin(browser, { prompt: 'none' });
+    expect(plain.callback?.searchParams.get('code'), 'a request without the level is not affected').toBeTruthy();
   });
 
   it('lists every supported level in discovery', async () => {
