@@ -15,6 +15,8 @@ import { maskMsisdn } from '../mobileid/index.js';
 import type { LoginState, MobileIdLogins } from '../mobileid/login.js';
 import { geofenceFor, type GeofencedLevel, type MobileIdPolicy } from '../mobileid/policy.js';
 import { translate } from '../web/i18n.js';
+import { minimumAcrOf } from '../oidc/client-policy.js';
+import { requestedValues } from './requested-acr.js';
 import type { InteractionHelpers } from './router.js';
 
 export interface MobileIdRouteDeps {
@@ -32,19 +34,6 @@ export interface MobileIdRouteDeps {
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-function requestedAcr(details: Details): string[] {
-  const values = String(details.params.acr_values ?? '').split(' ').filter(Boolean);
-  try {
-    const claims = details.params.claims ? (JSON.parse(String(details.params.claims)) as { id_token?: { acr?: { value?: string; values?: string[] } } }) : {};
-    const acr = claims.id_token?.acr;
-    if (acr?.value) values.push(acr.value);
-    if (acr?.values) values.push(...acr.values);
-  } catch {
-    // an unparsable claims parameter was already refused by the provider
-  }
-  return values;
-}
 
 export function mobileIdRoutes(deps: MobileIdRouteDeps) {
   const { db, provider, logins, policy } = deps;
@@ -72,7 +61,9 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       const phone = typeof body.phone === 'string' ? body.phone.slice(0, 40) : '';
       const clientId = String(details.params.client_id);
       const client = await provider.Client.find(clientId);
-      const thresholds = geofenceFor(policy, await deps.levels(), clientId, requestedAcr(details));
+      const minimum = minimumAcrOf(client);
+      const requested = [...requestedValues(details.params).values, ...(minimum ? [minimum] : [])];
+      const thresholds = geofenceFor(policy, await deps.levels(), clientId, requested);
       try {
         const state = await logins.start({
           interactionUid: details.uid,

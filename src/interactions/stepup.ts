@@ -13,7 +13,6 @@ import {
   evaluateLogin,
   fulfilledQors,
   qoaSystemName,
-  requestedAcrValues,
   validKinds,
   type LoginFacts,
   type MethodKind,
@@ -23,6 +22,7 @@ import {
 import { listVerifications, type MethodRegistry } from '../verification/index.js';
 import { minimumAcrOf } from '../oidc/client-policy.js';
 import { translate } from '../web/i18n.js';
+import { requestedValues } from './requested-acr.js';
 import type { InteractionHelpers } from './router.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -63,11 +63,9 @@ export function stepUpRoutes(deps: StepUpDeps) {
       if (!login) throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
       const catalogue = await deps.catalogue();
       const verifications = await listVerifications(db, login.accountId);
-      const requested = requestedAcrValues(details.params.claims ? JSON.parse(String(details.params.claims)) : undefined);
-      const acrValues = String(details.params.acr_values ?? '').split(' ').filter(Boolean);
-      const values = [...new Set([...requested.values, ...acrValues])];
+      const { values, essential } = requestedValues(details.params);
       const minimum = await clientMinimum(provider, String(details.params.client_id));
-      const evaluation = evaluateLogin(catalogue, verifications, login.facts, { values, essential: requested.essential, minimum });
+      const evaluation = evaluateLogin(catalogue, verifications, login.facts, { values, essential, minimum });
       return { details, login, catalogue, verifications, evaluation, values, minimum };
     }
 
