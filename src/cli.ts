@@ -5,12 +5,14 @@
  *   npm run cli -- clients add --name "Batch job" --grant client_credentials [--scope "..."]
  *   npm run cli -- clients list | clients remove CLIENT_ID
  *   npm run cli -- keys list | keys rotate
+ *   npm run cli -- admin grant +41791234567 | admin revoke +41791234567 | admin list   [--role verifier]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { loadConfig, type Config } from './config.js';
 import { createDb, migrate, type Db } from './db/index.js';
+import { grantRole, listRole, revokeRole, ROLES, type Role } from './admin/index.js';
 import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { deleteClient, listClients, registerClient } from './oidc/clients.js';
@@ -26,7 +28,38 @@ const USAGE = `Usage:
   clients list
   clients remove CLIENT_ID
   keys list
-  keys rotate                               new signing keys; old ones stay published until their tokens expire`;
+  keys rotate                               new signing keys; old ones stay published until their tokens expire
+  admin grant NUMBER [--role admin|verifier]  give the account of a phone number a role (created if it never logged in)
+  admin revoke NUMBER [--role admin|verifier]
+  admin list [--role admin|verifier]`;
+
+function roleOf(argv: string[]): { role: Role; rest: string[] } {
+  const { values, positionals } = parseArgs({ args: argv, options: { role: { type: 'string', default: 'admin' } }, allowPositionals: true });
+  if (!(ROLES as readonly string[]).includes(values.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+  return { role: values.role as Role, rest: positionals };
+}
+
+async function adminCommand(config: Config, db: Db, command: string | undefined, argv: string[]): Promise<boolean> {
+  const { role, rest } = roleOf(argv);
+  const opts = { actor: 'cli', defaultCountryCode: config.mobileId.defaultCountryCode };
+  if (command === 'grant' && rest[0]) {
+    const r = await grantRole(db, rest[0], role, opts);
+    console.log(`${r.changed ? 'granted' : 'already has'} ${role}: account ${r.accountId} (${r.maskedMsisdn})${r.created ? ', created; its Mobile ID is pinned at the first login' : ''}`);
+    return true;
+  }
+  if (command === 'revoke' && rest[0]) {
+    const r = await revokeRole(db, rest[0], role, opts);
+    console.log(!r ? 'no account has this number' : `${r.changed ? 'revoked' : 'did not have'} ${role}: account ${r.accountId} (${r.maskedMsisdn})`);
+    return true;
+  }
+  if (command === 'list') {
+    for (const a of await listRole(db, role)) {
+      console.log(`${a.accountId}\t${a.maskedMsisdn}\t${a.lastLoginAt ? `last login ${a.lastLoginAt.toISOString()}` : 'never logged in'}`);
+    }
+    return true;
+  }
+  return false;
+}
 
 async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
@@ -128,6 +161,9 @@ async function run(argv: string[]): Promise<void> {
       console.log(`retired (published for ${keep} s more): ${retired.join(', ')}`);
       console.log('Restart the running instances (one after the other) to sign with the new keys.');
     });
+  }
+  if (group === 'admin') {
+    if (await withDb(config, (db) => adminCommand(config, db, command, rest))) return;
   }
   console.error(USAGE);
   process.exitCode = 2;

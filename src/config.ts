@@ -80,6 +80,7 @@ const schema = z.object({
   CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0, 'must be 0 (off) or more seconds').default(30),
   RESOURCE_SERVERS: z.string().optional(),
   POLICY_DIR: z.string().min(1).default('./policies'),
+  ADMIN_ACR: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be one acr value (a system_name, no spaces)').default('urn:servicecore:qoa:mobileid-sim'),
   MOBILEID_URL: httpUrl.optional(),
   MOBILEID_AP_ID: z.string().min(1).optional(),
   MOBILEID_AP_PASSWORD: z.string().optional(),
@@ -126,6 +127,8 @@ export interface Config {
   clientCacheSeconds: number;
   resourceServers: ResourceServer[];
   policyDir: string;
+  /** The Level of Trust (acr value) an administrator's login must reach to use the admin console. */
+  adminAcr: string;
   mobileId: MobileIdConfig;
 }
 
@@ -229,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientCacheSeconds: c.CLIENT_CACHE_SECONDS,
     resourceServers: parseResourceServers(c.RESOURCE_SERVERS),
     policyDir: path.resolve(c.POLICY_DIR),
+    adminAcr: c.ADMIN_ACR,
     mobileId: {
       url: c.MOBILEID_URL ?? (sandbox ? undefined : 'https://mobileid.swisscom.com'),
       apId: c.MOBILEID_AP_ID ?? 'mid://sandbox.servicecore.ch',

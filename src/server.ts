@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 
 import { accountClaims, findAccountById } from './accounts/index.js';
+import { ADMIN_MESSAGES, adminRouters, ensureAdminClient } from './admin/index.js';
 import { composeApp } from './app.js';
 import type { Config } from './config.js';
 import { createDb, isEmbedded, migrate, type Db } from './db/index.js';
@@ -70,6 +71,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const jwks = await loadJwks(db, config.keyEncryptionKey);
 
   addMessages(MOBILEID_MESSAGES);
+  addMessages(ADMIN_MESSAGES);
   const sandbox = config.sandbox && !config.mobileId.url ? await startSandbox(config) : undefined;
   const mobileId = setUpMobileId({
     config: config.mobileId,
@@ -130,8 +132,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         },
       }),
     ],
-    routers: sandbox ? [demoRpRouter({ config, phoneUrl: sandbox.phoneUrl, acrValues })] : [],
+    routers: [
+      ...adminRouters({ config, db, provider, log, catalogue }),
+      ...(sandbox ? [demoRpRouter({ config, phoneUrl: sandbox.phoneUrl, acrValues })] : []),
+    ],
   });
+  await ensureAdminClient(provider, db, config, { log, acrValues });
   if (sandbox) await ensureDemoClient(provider, db, config);
 
   const stopSweeper = startSweeper(db, config.sweepIntervalSeconds, (err) => log.error({ err }, 'sweeping expired rows failed'));

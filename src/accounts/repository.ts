@@ -86,3 +86,38 @@ export async function pinSerial(db: Db, id: string, serial: string): Promise<voi
 export async function setRoles(db: Db, id: string, roles: string[]): Promise<void> {
   await db('accounts').where({ id }).update({ roles: JSON.stringify([...new Set(roles)].sort()) });
 }
+
+/**
+ * The account of this number without a login (an administrator grants a role before the person
+ * ever logged in). The serial stays unpinned: the first Mobile ID login pins it.
+ */
+export async function findOrCreateUnpinnedAccount(db: Db, msisdn: string): Promise<{ account: Account; created: boolean }> {
+  const inserted = (await db('accounts')
+    .insert({ id: crypto.randomUUID(), msisdn, roles: '[]', created_at: new Date() })
+    .onConflict('msisdn')
+    .ignore()
+    .returning('*')) as AccountRow[];
+  if (inserted[0]) return { account: fromRow(inserted[0]), created: true };
+  const existing = await findAccountByMsisdn(db, msisdn);
+  if (!existing) throw new Error('account vanished during creation');
+  return { account: existing, created: false };
+}
+
+/**
+ * Changes the roles of an account under a row lock; pass a transaction to write the audit event
+ * with the change. Returns the roles before and after, or undefined when there is no such account.
+ */
+export async function changeRoles(db: Db, id: string, change: (roles: string[]) => string[]): Promise<{ before: string[]; after: string[] } | undefined> {
+  const row = (await db('accounts').where({ id }).forUpdate().first('roles')) as Pick<AccountRow, 'roles'> | undefined;
+  if (!row) return undefined;
+  const before = typeof row.roles === 'string' ? (JSON.parse(row.roles) as string[]) : row.roles;
+  const after = [...new Set(change(before))].sort();
+  await db('accounts').where({ id }).update({ roles: JSON.stringify(after) });
+  return { before, after };
+}
+
+/** Accounts holding a role, oldest first. */
+export async function listAccountsWithRole(db: Db, role: string): Promise<Account[]> {
+  const rows = (await db('accounts').whereRaw('roles @> ?::jsonb', [JSON.stringify([role])]).orderBy('created_at')) as AccountRow[];
+  return rows.map(fromRow);
+}

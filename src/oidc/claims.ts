@@ -10,6 +10,8 @@ export const SCOPES: Record<string, string[]> = {
   phone: ['phone_number', 'phone_number_verified'],
   /** Where the phone was when the user confirmed the login (Mobile ID geofencing). */
   mobileid_location: ['mobileid_location'],
+  /** The admin JSON API (client_credentials tokens of clients registered with this scope). */
+  admin: [],
 };
 
 /** oidc-provider `claims`: scope → claims, and standalone claims (value null). */
