@@ -1,0 +1,70 @@
+/**
+ * This server, as production runs it (`startServer`), on the PostgreSQL database the benchmark
+ * created. Logs are built at the configured level (production default: info) and written to
+ * /dev/null, so their cost is measured without flooding the terminal.
+ */
+import crypto from 'node:crypto';
+
+import { pino } from 'pino';
+
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { registerClient } from '../../src/oidc/clients.js';
+import { startServer } from '../../src/server.js';
+import { failStart, readArgs, serveControl } from './control.js';
+
+async function main(): Promise<void> {
+  const args = readArgs();
+  if (!args.databaseUrl) throw new Error('databaseUrl is required');
+  const logLevel = args.logLevel ?? 'info';
+  const config = loadConfig({
+    PORT: String(args.port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${args.port}`,
+    DATABASE_URL: args.databaseUrl,
+    ...(args.poolMax ? { DATABASE_POOL_MAX: String(args.poolMax) } : {}),
+    KEY_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64url'),
+    COOKIE_SECRETS: crypto.randomBytes(32).toString('base64url'),
+    SANDBOX: 'false',
+    // Never contacted (the benchmark starts no login); loopback keeps it that way.
+    MOBILEID_URL: 'http://127.0.0.1:9',
+    LOG_LEVEL: logLevel,
+  });
+  // The same kind of destination pino uses for stdout in production (synchronous SonicBoom).
+  const destination = pino.destination({ dest: '/dev/null', sync: true });
+  const log = createLogger(logLevel, destination as unknown as NodeJS.WritableStream);
+  const running = await startServer(config, { log });
+
+  const { client_id, client_secret } = await registerClient(running.provider, running.db, {
+    client_name: 'Benchmark',
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    redirect_uris: ['https://rp.bench.example/callback'],
+  });
+  // id_tokens are issued for a person: the refresh grant looks the account up.
+  const accountId = crypto.randomUUID();
+  await running.db('accounts').insert({ id: accountId, msisdn: '41790000000' });
+
+  serveControl({
+    provider: running.provider,
+    info: {
+      url: running.url,
+      clientId: client_id,
+      clientSecret: client_secret!,
+      accountId,
+      details: {
+        database: 'postgresql',
+        databasePoolMax: config.databasePoolMax,
+        logLevel,
+        logDestination: '/dev/null',
+        clientCacheSeconds: config.clientCacheSeconds,
+        rotateRefreshToken: true,
+      },
+    },
+    close: async () => {
+      await running.close();
+      destination.flushSync();
+    },
+  });
+}
+
+main().catch(failStart);
