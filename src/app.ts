@@ -3,6 +3,8 @@
  * and routers run first, anything they do not handle falls through to the provider's endpoints.
  */
 import Router from '@koa/router';
+import compose from 'koa-compose';
+import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 
 import type { Config } from './config.js';
@@ -34,11 +36,39 @@ export function composeApp(deps: AppDeps): Provider {
     ctx.body = { status: ok ? 'ok' : 'unavailable', database: ok ? 'ok' : 'unreachable' };
   });
 
+  const extensions = deps.extendInteractions ?? [];
+  const interactions = interactionRouter({ config, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) });
+
   provider.use(requestContext(deps.log));
   provider.use(staticFiles);
-  provider.use(ops.routes());
-  const extensions = deps.extendInteractions ?? [];
-  provider.use(interactionRouter({ config, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) }).routes());
-  for (const router of deps.routers ?? []) provider.use(router.routes());
+  // Our routers only see the paths they serve: the provider's own endpoints (token, JWKS, …)
+  // pass straight through without being matched against every route of every router.
+  provider.use(dispatchByFirstSegment([ops, interactions, ...(deps.routers ?? [])]));
   return provider;
+}
+
+/** The first path segment of each route, e.g. "/admin" for "/admin/api/qors/:id". */
+function firstSegments(router: Router): string[] {
+  return [
+    ...new Set(
+      router.stack.map((layer) => {
+        if (typeof layer.path !== 'string') throw new Error('routers mounted on the app use string paths');
+        return `/${layer.path.split('/')[1] ?? ''}`;
+      }),
+    ),
+  ];
+}
+
+function dispatchByFirstSegment(routers: Router[]): Middleware {
+  const bySegment = new Map<string, Middleware[]>();
+  for (const router of routers) {
+    const routes = router.routes() as unknown as Middleware;
+    for (const segment of firstSegments(router)) bySegment.set(segment, [...(bySegment.get(segment) ?? []), routes]);
+  }
+  const chains = new Map([...bySegment].map(([segment, list]) => [segment, compose(list)]));
+  return (ctx, next) => {
+    const slash = ctx.path.indexOf('/', 1);
+    const chain = chains.get(slash === -1 ? ctx.path : ctx.path.slice(0, slash));
+    return chain ? chain(ctx, next) : next();
+  };
 }

@@ -22,13 +22,16 @@ export const CSP = [
 ].join('; ');
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
+const QUIET_PATHS = /^\/(?:\.well-known\/|jwks$|healthz$|readyz$|static\/)/;
 
 export function requestContext(log: Logger) {
   return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
     const incoming = ctx.get('x-request-id');
     const id = REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     ctx.state.requestId = id;
-    ctx.state.log = log.child({ reqId: id });
+    // The request's logger is made on first use: most requests log one line only.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= log.child({ reqId: id })), configurable: true, enumerable: true });
     ctx.set('X-Request-Id', id);
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -39,9 +42,12 @@ export function requestContext(log: Logger) {
     try {
       await next();
     } finally {
-      if (log.isLevelEnabled('info')) {
-        ctx.state.log.info(
-          { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      // Successful fetches of public metadata (discovery, JWKS, health, static files) are logged at
+      // debug: they are frequent, anonymous and say nothing about a login.
+      const level = ctx.status < 400 && QUIET_PATHS.test(ctx.path) ? 'debug' : 'info';
+      if (log.isLevelEnabled(level)) {
+        log[level](
+          { reqId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 },
           'request',
         );
       }
