@@ -92,10 +92,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxAuthenticationAge: async (acr) => maxAuthenticationAge(await catalogue.get(), acr),
     accounts: {
       findAccount: async (sub, context) => {
-        const account = await findAccountById(db, sub);
+        const [account, verifications, policy] = await Promise.all([findAccountById(db, sub), listVerifications(db, sub), catalogue.get()]);
         if (!account) return undefined;
         const facts = loginFactsFromAmr(context.amr ?? account.lastLogin?.amr, account.lastLogin?.serial ?? account.mobileidSerial ?? '');
-        const qor = qorClaims(await catalogue.get(), await listVerifications(db, sub), facts, {
+        const qor = qorClaims(policy, verifications, facts, {
           values: context.requested,
           essential: false,
           minimum: context.minimum,

@@ -70,6 +70,7 @@ export async function recordVerification(db: Db, v: NewVerification): Promise<St
 }
 
 export async function listVerifications(db: Db, accountId: string): Promise<StoredVerification[]> {
+  if (!/^[0-9a-f-]{36}$/i.test(accountId)) return [];
   const rows = (await db('verifications').where({ account_id: accountId }).orderBy('created_at')) as Row[];
   return rows.map(fromRow);
 }
