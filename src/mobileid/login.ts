@@ -363,10 +363,21 @@ export class MobileIdLogins {
   }
 
   private async checkRateLimits(msisdn: string, clientIp: string, now: Date): Promise<void> {
-    const since = (limit: RateLimit) => new Date(now.getTime() - limit.windowSeconds * 1000);
+    // Count at most `max` recent rows: the cost stays bounded however busy a number or address is.
+    const recent = (column: 'msisdn' | 'client_ip', value: string, limit: RateLimit) =>
+      this.db
+        .count<{ count: string | number }[]>('* as count')
+        .from(
+          this.db(TABLE)
+            .select(this.db.raw('1'))
+            .where(column, value)
+            .andWhere('created_at', '>', new Date(now.getTime() - limit.windowSeconds * 1000))
+            .limit(limit.max)
+            .as('recent'),
+        );
     const [byNumber, byIp] = await Promise.all([
-      this.db(TABLE).where({ msisdn }).andWhere('created_at', '>', since(this.settings.perNumber)).count<{ count: string | number }[]>('* as count'),
-      this.db(TABLE).where({ client_ip: clientIp }).andWhere('created_at', '>', since(this.settings.perIp)).count<{ count: string | number }[]>('* as count'),
+      recent('msisdn', msisdn, this.settings.perNumber),
+      recent('client_ip', clientIp, this.settings.perIp),
     ]);
     const limited = (rows: { count: string | number }[], limit: RateLimit) => Number(rows[0]?.count ?? 0) >= limit.max;
     if (limited(byNumber, this.settings.perNumber) || limited(byIp, this.settings.perIp)) {
