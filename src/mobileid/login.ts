@@ -92,6 +92,7 @@ interface Row {
   mssp_trans_id: string | null;
   signature_profile: string | null;
   geofence_policy: GeofenceThresholds | string | null;
+  next_poll_at: Date;
   status: 'pending' | 'signed' | 'completed' | 'failed';
   error: LoginFailure | string | null;
   result: LoginSuccess | string | null;
@@ -253,10 +254,10 @@ export class MobileIdLogins {
       await this.fail(row.id, { code: 'expired_transaction', messageKey: 'mobileid.fault.208' });
       return this.get(id);
     }
-    if (!row.mssp_trans_id) return toState(row);
+    if (!row.mssp_trans_id || row.next_poll_at > now) return toState(row);
+    // Compare-and-swap on the poll time (by primary key): one caller per interval wins.
     const claimed = await this.db(TABLE)
-      .where({ id, status: 'pending' })
-      .andWhere('next_poll_at', '<=', now)
+      .where({ id, next_poll_at: row.next_poll_at })
       .update({ next_poll_at: new Date(now.getTime() + this.settings.pollIntervalMs), polls: this.db.raw('polls + 1') });
     if (!claimed) return toState(row);
 
