@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import type { Command, Reply, ServerArgs, ServerInfo } from './protocol.js';
+import type { Command, LoopDelayFigures, Reply, ServerArgs, ServerInfo } from './protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -28,9 +28,16 @@ export interface ServerProcess {
   mint(count: number): Promise<{ tokens: string[]; ms: number }>;
   /** Resident set size in bytes. */
   rss(): Promise<number>;
+  /** Resident set size and V8 heap in use (and, when reported, heap reserved, external and array buffers), in bytes, as the process itself reports them (IPC). */
+  memory(): Promise<{ rss: number; heapUsed: number; heapTotal?: number; external?: number; arrayBuffers?: number }>;
+  /** A full garbage collection, then `memory()`: what is still alive. */
+  memoryAfterGc(): Promise<{ rss: number; heapUsed: number; heapTotal?: number; external?: number; arrayBuffers?: number }>;
   /** CPU profile of the server's main thread between the two calls, written to `file`. */
   profileStart(): Promise<void>;
   profileStop(file: string): Promise<void>;
+  /** Event-loop delay of the server's main thread between the two calls. */
+  loopDelayStart(): Promise<void>;
+  loopDelayStop(): Promise<LoopDelayFigures>;
   stop(): Promise<void>;
   /** The last lines the process wrote to stdout/stderr (for error reports). */
   output(): string;
@@ -44,7 +51,33 @@ export interface StartServerOptions {
   startTimeoutMs?: number;
 }
 
-export async function startServerProcess(opts: StartServerOptions): Promise<ServerProcess> {
+/**
+ * A child process (Node with tsx) that answers over IPC: it sends `{ type: 'ready', info }` once
+ * started (or `{ type: 'failed', message }`), answers each command carrying an `id` with a message
+ * of the same `id` (`{ type: 'failed', id, message }` on error), and exits on `{ type: 'shutdown' }`.
+ */
+export interface ControlledProcess<Info> {
+  name: string;
+  pid: number;
+  info: Info;
+  /** Send a command (an `id` is added) and wait for its answer; rejects on `failed`. */
+  request<R extends { type: string }>(command: { type: string; [key: string]: unknown }): Promise<R>;
+  /** Resident set size in bytes (from /proc, without waking the process). Undefined where /proc is missing. */
+  procRss(): Promise<number | undefined>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+export interface StartControlledOptions {
+  name: string;
+  /** Script, relative to the repository root. */
+  script: string;
+  /** JSON-serialisable arguments, passed as argv[2]. */
+  args: unknown;
+  startTimeoutMs?: number;
+}
+
+export async function startControlledProcess<Info>(opts: StartControlledOptions): Promise<ControlledProcess<Info>> {
   const execArgv = ['--import', 'tsx'];
   const child: ChildProcess = fork(path.join(ROOT, opts.script), [JSON.stringify(opts.args)], {
     cwd: ROOT,
@@ -60,58 +93,99 @@ export async function startServerProcess(opts: StartServerOptions): Promise<Serv
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
 
+  type Message = { type: string; id?: number; info?: Info; message?: string };
   let nextId = 1;
-  const pending = new Map<number, { resolve(reply: Reply): void; reject(err: Error): void }>();
+  const pending = new Map<number, { resolve(reply: Message): void; reject(err: Error): void }>();
   let exited: string | undefined;
   const exitedPromise = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = `exited (code ${code ?? '-'}, signal ${signal ?? '-'})`;
-      for (const p of pending.values()) p.reject(new Error(`${opts.name} server ${exited}\n${tail.join('\n')}`));
+      for (const p of pending.values()) p.reject(new Error(`${opts.name} ${exited}\n${tail.join('\n')}`));
       pending.clear();
       resolve();
     });
   });
 
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${opts.name} server did not start within ${opts.startTimeoutMs ?? 60_000} ms\n${tail.join('\n')}`)), opts.startTimeoutMs ?? 60_000);
+  const timeoutMs = opts.startTimeoutMs ?? 60_000;
+  const info = await new Promise<Info>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${opts.name} did not start within ${timeoutMs} ms\n${tail.join('\n')}`)), timeoutMs);
     child.on('message', (raw) => {
-      const reply = raw as Reply;
+      const reply = raw as Message;
       if (reply.type === 'ready') {
         clearTimeout(timer);
-        resolve(reply.info);
+        resolve(reply.info as Info);
       } else if (reply.type === 'failed' && reply.id === undefined) {
         clearTimeout(timer);
-        reject(new Error(`${opts.name} server failed to start: ${reply.message}`));
-      } else if ('id' in reply && reply.id !== undefined) {
+        reject(new Error(`${opts.name} failed to start: ${reply.message}`));
+      } else if (reply.id !== undefined) {
         const p = pending.get(reply.id);
         pending.delete(reply.id);
-        if (reply.type === 'failed') p?.reject(new Error(`${opts.name} server: ${reply.message}`));
+        if (reply.type === 'failed') p?.reject(new Error(`${opts.name}: ${reply.message}`));
         else p?.resolve(reply);
       }
     });
     child.once('exit', () => {
       clearTimeout(timer);
-      reject(new Error(`${opts.name} server ${exited ?? 'exited'} during start\n${tail.join('\n')}`));
+      reject(new Error(`${opts.name} ${exited ?? 'exited'} during start\n${tail.join('\n')}`));
     });
   }).catch(async (err: unknown) => {
     if (child.exitCode === null) child.kill('SIGKILL');
     throw err;
   });
 
-  const request = (command: WithoutId<Extract<Command, { id: number }>>): Promise<Reply> => {
-    if (exited) return Promise.reject(new Error(`${opts.name} server ${exited}`));
-    const id = nextId++;
-    return new Promise<Reply>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      child.send({ ...command, id } as Command);
-    });
-  };
-
   const pid = child.pid!;
   return {
     name: opts.name,
     pid,
     info,
+    request: <R extends { type: string }>(command: { type: string; [key: string]: unknown }): Promise<R> => {
+      if (exited) return Promise.reject(new Error(`${opts.name} ${exited}`));
+      const id = nextId++;
+      return new Promise<R>((resolve, reject) => {
+        pending.set(id, { resolve: (reply) => resolve(reply as unknown as R), reject });
+        child.send({ ...command, id });
+      });
+    },
+    procRss: async () => {
+      try {
+        const status = await fs.promises.readFile(`/proc/${pid}/status`, 'utf8');
+        const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+        return kb ? Number(kb) * 1024 : undefined;
+      } catch {
+        return undefined; // not Linux, or gone
+      }
+    },
+    stop: async () => {
+      if (exited) return;
+      if (child.connected) child.send({ type: 'shutdown' });
+      else child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exitedPromise;
+      clearTimeout(killer);
+    },
+    output: () => tail.join('\n'),
+  };
+}
+
+export async function startServerProcess(opts: StartServerOptions): Promise<ServerProcess> {
+  const proc = await startControlledProcess<ServerInfo>({
+    name: `${opts.name} server`,
+    script: opts.script,
+    args: opts.args,
+    ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
+  });
+  const request = (command: WithoutId<Extract<Command, { id: number }>>): Promise<Reply> => proc.request<Reply>(command);
+  const memory = async () => {
+    const reply = await request({ type: 'memory' });
+    if (reply.type !== 'memory') throw new Error(`unexpected reply ${reply.type}`);
+    const { type: _type, id: _id, ...figures } = reply;
+    return figures;
+  };
+
+  return {
+    name: opts.name,
+    pid: proc.pid,
+    info: proc.info,
     mint: async (count) => {
       const reply = await request({ type: 'mint', count });
       if (reply.type !== 'minted') throw new Error(`unexpected reply ${reply.type}`);
@@ -119,16 +193,14 @@ export async function startServerProcess(opts: StartServerOptions): Promise<Serv
     },
     rss: async () => {
       // The kernel's figure, without waking the server's event loop; IPC where /proc is missing.
-      try {
-        const status = await fs.promises.readFile(`/proc/${pid}/status`, 'utf8');
-        const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-        if (kb) return Number(kb) * 1024;
-      } catch {
-        /* not Linux */
-      }
-      const reply = await request({ type: 'memory' });
+      return (await proc.procRss()) ?? (await memory()).rss;
+    },
+    memory,
+    memoryAfterGc: async () => {
+      const reply = await request({ type: 'collectGarbage' });
       if (reply.type !== 'memory') throw new Error(`unexpected reply ${reply.type}`);
-      return reply.rss;
+      const { type: _type, id: _id, ...figures } = reply;
+      return figures;
     },
     profileStart: async () => {
       await request({ type: 'profileStart' });
@@ -136,15 +208,16 @@ export async function startServerProcess(opts: StartServerOptions): Promise<Serv
     profileStop: async (file) => {
       await request({ type: 'profileStop', file });
     },
-    stop: async () => {
-      if (exited) return;
-      if (child.connected) child.send({ type: 'shutdown' } satisfies Command);
-      else child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exitedPromise;
-      clearTimeout(killer);
+    loopDelayStart: async () => {
+      await request({ type: 'loopDelayStart' });
     },
-    output: () => tail.join('\n'),
+    loopDelayStop: async () => {
+      const reply = await request({ type: 'loopDelayStop' });
+      if (reply.type !== 'loopDelay') throw new Error(`unexpected reply ${reply.type}`);
+      return reply.figures;
+    },
+    stop: () => proc.stop(),
+    output: () => proc.output(),
   };
 }
 
@@ -155,7 +228,7 @@ export class MemorySampler {
   recording = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly server: ServerProcess, private readonly intervalMs = 500) {}
+  constructor(private readonly server: Pick<ServerProcess, 'rss'>, private readonly intervalMs = 500) {}
 
   start(): void {
     this.timer = setInterval(() => {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 
-const HZ = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
+export const HZ = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
 
 export interface CpuSnapshot {
   at: number;
@@ -27,7 +27,8 @@ export interface CpuUsage {
   other: number;
 }
 
-function procTicks(pid: number | string): number {
+/** CPU time (user + system, all threads) of one process so far, in jiffies (1/100 s); 0 when unknown. */
+export function procTicks(pid: number | string): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

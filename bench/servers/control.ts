@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import inspector from 'node:inspector/promises';
 import path from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 import type Provider from 'oidc-provider';
 
-import type { Command, Reply, ServerArgs, ServerInfo } from '../lib/protocol.js';
+import type { Command, LoopDelayFigures, Reply, ServerArgs, ServerInfo } from '../lib/protocol.js';
 
 export const REFRESH_SCOPE = 'openid offline_access';
 
@@ -53,6 +54,26 @@ export async function mintRefreshTokens(provider: Provider, clientId: string, ac
   return tokens;
 }
 
+/** Timer resolution of the event-loop delay monitor (Node's default). */
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+/**
+ * The histogram records the time between two ticks of a timer set to the resolution, so an idle
+ * loop shows the resolution itself: reported figures are the delay beyond it.
+ */
+export function loopDelayFigures(h: IntervalHistogram, resolutionMs = LOOP_DELAY_RESOLUTION_MS): LoopDelayFigures {
+  const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - resolutionMs) * 100) / 100);
+  return {
+    resolutionMs,
+    samples: h.count,
+    mean: h.count ? ms(h.mean) : 0,
+    p50: h.count ? ms(h.percentile(50)) : 0,
+    p90: h.count ? ms(h.percentile(90)) : 0,
+    p99: h.count ? ms(h.percentile(99)) : 0,
+    max: h.count ? ms(h.max) : 0,
+  };
+}
+
 export interface Controlled {
   provider: Provider;
   info: ServerInfo;
@@ -76,6 +97,7 @@ export function serveControl(server: Controlled): void {
   };
 
   let profiler: inspector.Session | undefined;
+  let loopDelay: IntervalHistogram | undefined;
   const reply = (id: number, work: () => Promise<Reply>) => {
     work()
       .then(send)
@@ -105,6 +127,22 @@ export function serveControl(server: Controlled): void {
           return { type: 'done', id: command.id };
         });
         break;
+      case 'loopDelayStart':
+        loopDelay?.disable();
+        loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+        loopDelay.enable();
+        send({ type: 'done', id: command.id });
+        break;
+      case 'loopDelayStop': {
+        if (!loopDelay) {
+          send({ type: 'failed', id: command.id, message: 'the event-loop delay monitor is not running' });
+          break;
+        }
+        loopDelay.disable();
+        send({ type: 'loopDelay', id: command.id, figures: loopDelayFigures(loopDelay) });
+        loopDelay = undefined;
+        break;
+      }
       case 'mint': {
         const started = performance.now();
         mintRefreshTokens(provider, info.clientId, info.accountId, command.count)
@@ -112,9 +150,22 @@ export function serveControl(server: Controlled): void {
           .catch((err: unknown) => send({ type: 'failed', id: command.id, message: err instanceof Error ? err.message : String(err) }));
         break;
       }
+      case 'collectGarbage':
+        reply(command.id, async () => {
+          const session = new inspector.Session();
+          session.connect();
+          try {
+            await session.post('HeapProfiler.collectGarbage');
+          } finally {
+            session.disconnect();
+          }
+          const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+          return { type: 'memory', id: command.id, rss, heapUsed, heapTotal, external, arrayBuffers };
+        });
+        break;
       case 'memory': {
-        const { rss, heapUsed } = process.memoryUsage();
-        send({ type: 'memory', id: command.id, rss, heapUsed });
+        const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+        send({ type: 'memory', id: command.id, rss, heapUsed, heapTotal, external, arrayBuffers });
         break;
       }
       case 'shutdown':

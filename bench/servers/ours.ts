@@ -1,7 +1,8 @@
 /**
  * This server, as production runs it (`startServer`), on the PostgreSQL database the benchmark
  * created. Logs are built at the configured level (production default: info) and written to
- * /dev/null, so their cost is measured without flooding the terminal.
+ * /dev/null, so their cost is measured without flooding the terminal. Further configuration
+ * variables (`args.config`, e.g. Mobile ID pointed at a simulator) apply over the defaults here.
  */
 import crypto from 'node:crypto';
 
@@ -26,9 +27,10 @@ async function main(): Promise<void> {
     KEY_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64url'),
     COOKIE_SECRETS: crypto.randomBytes(32).toString('base64url'),
     SANDBOX: 'false',
-    // Never contacted (the benchmark starts no login); loopback keeps it that way.
+    // Never contacted unless overridden (the token benchmark starts no login); loopback keeps it that way.
     MOBILEID_URL: 'http://127.0.0.1:9',
     LOG_LEVEL: logLevel,
+    ...args.config,
   });
   // The same kind of destination pino uses for stdout in production (synchronous SonicBoom).
   const destination = pino.destination({ dest: '/dev/null', sync: true });
@@ -58,6 +60,13 @@ async function main(): Promise<void> {
         logDestination: '/dev/null',
         clientCacheSeconds: config.clientCacheSeconds,
         rotateRefreshToken: true,
+        ...(args.config?.MOBILEID_URL
+          ? {
+              mobileIdPollIntervalMs: config.mobileId.pollIntervalMs,
+              mobileIdRateLimitPerNumber: `${config.mobileId.rateLimitPerNumber.max}/${config.mobileId.rateLimitPerNumber.windowSeconds}`,
+              mobileIdRateLimitPerIp: `${config.mobileId.rateLimitPerIp.max}/${config.mobileId.rateLimitPerIp.windowSeconds}`,
+            }
+          : {}),
       },
     },
     close: async () => {
