@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerClient } from '../../src/oidc/clients.js';
 import type { RunningServer } from '../../src/server.js';
 import { Browser } from '../helpers/browser.js';
-import { migratedDb } from '../helpers/db.js';
 import { createRp, redeem, submitPhone, type Rp } from '../helpers/rp.js';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { startSandboxServer } from '../helpers/server.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -73,9 +72,7 @@ async function freshLoginClaims(): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  const t = await migratedDb();
-  cleanup = t.cleanup;
-  server = await startTestServer({ db: t.db, env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()) } });
+  ({ server, cleanup } = await startSandboxServer());
   const admin = await clientToken({ scope: 'admin' }, 'admin');
   token = admin.accessToken;
   automationClientId = admin.clientId;

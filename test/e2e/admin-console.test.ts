@@ -9,9 +9,8 @@ import { findAccountByMsisdn } from '../../src/accounts/index.js';
 import { grantRole, revokeRole } from '../../src/admin/index.js';
 import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
-import { migratedDb } from '../helpers/db.js';
 import { phone } from '../helpers/rp.js';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { startSandboxServer } from '../helpers/server.js';
 
 const QOR_300 = 'urn:servicecore:qor:300';
 /** Waits for the virtual phone. */
@@ -58,9 +57,7 @@ async function qorRow(systemName: string) {
 }
 
 beforeAll(async () => {
-  const t = await migratedDb();
-  cleanup = t.cleanup;
-  server = await startTestServer({ db: t.db, env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), MOBILEID_POLL_INTERVAL_MS: '500' } });
+  ({ server, cleanup } = await startSandboxServer({ env: { MOBILEID_POLL_INTERVAL_MS: '500' } }));
   admin = new Browser({ 'accept-language': 'en' });
 });
 afterAll(async () => {

@@ -8,21 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningServer } from '../../src/server.js';
 import { Browser } from '../helpers/browser.js';
-import { migratedDb } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Rp } from '../helpers/rp.js';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { startSandboxServer } from '../helpers/server.js';
 
 let server: RunningServer;
 let cleanup: () => Promise<void>;
 let rp: Rp;
 
 beforeAll(async () => {
-  const t = await migratedDb();
-  cleanup = t.cleanup;
-  server = await startTestServer({
-    db: t.db,
-    env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), MOBILEID_POLL_INTERVAL_MS: '500', MOBILEID_RATE_LIMIT_PER_IP: '1000/600', MOBILEID_RATE_LIMIT_PER_NUMBER: '50/600' },
-  });
+  ({ server, cleanup } = await startSandboxServer({ env: { MOBILEID_POLL_INTERVAL_MS: '500', MOBILEID_RATE_LIMIT_PER_IP: '1000/600', MOBILEID_RATE_LIMIT_PER_NUMBER: '50/600' } }));
   rp = await createRp(server);
 });
 afterAll(async () => {

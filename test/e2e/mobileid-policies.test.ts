@@ -15,7 +15,7 @@ import { startMobileIdSimulator, type StartedMobileIdSimulator } from '../../src
 import { Browser } from '../helpers/browser.js';
 import { createTestDatabase, migratedDb, type TestDatabase } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Rp } from '../helpers/rp.js';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { freePort, startSandboxServer, startTestServer } from '../helpers/server.js';
 
 const LOT_CH = 'urn:servicecore:lot:mobileid-ch';
 const POLL_MS = 500;
@@ -25,19 +25,7 @@ let cleanup: () => Promise<void>;
 let rp: Rp;
 
 beforeAll(async () => {
-  const t = await migratedDb();
-  cleanup = t.cleanup;
-  server = await startTestServer({
-    db: t.db,
-    env: {
-      SANDBOX: 'true',
-      SIMULATOR_PORT: String(await freePort()),
-      MOBILEID_POLL_INTERVAL_MS: String(POLL_MS),
-      MOBILEID_SERIAL_POLICY: 'reject',
-      MOBILEID_RATE_LIMIT_PER_NUMBER: '2/600',
-      MOBILEID_RATE_LIMIT_PER_IP: '1000/600',
-    },
-  });
+  ({ server, cleanup } = await startSandboxServer({ env: { MOBILEID_POLL_INTERVAL_MS: String(POLL_MS), MOBILEID_SERIAL_POLICY: 'reject', MOBILEID_RATE_LIMIT_PER_NUMBER: '2/600', MOBILEID_RATE_LIMIT_PER_IP: '1000/600' } }));
   rp = await createRp(server);
 });
 afterAll(async () => {

@@ -10,9 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
-import { migratedDb } from '../helpers/db.js';
 import { createRp, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { startSandboxServer } from '../helpers/server.js';
 
 const INSTANT = '41700092501';
 const API = 'https://api.example.ch';
@@ -23,19 +22,7 @@ let cleanup: () => Promise<void>;
 let rp: Rp;
 
 beforeAll(async () => {
-  const t = await migratedDb();
-  cleanup = t.cleanup;
-  server = await startTestServer({
-    db: t.db,
-    env: {
-      SANDBOX: 'true',
-      SIMULATOR_PORT: String(await freePort()),
-      MOBILEID_POLL_INTERVAL_MS: '500',
-      MOBILEID_RATE_LIMIT_PER_IP: '1000/600',
-      MOBILEID_RATE_LIMIT_PER_NUMBER: '1000/600',
-      RESOURCE_SERVERS: `${API}=read`,
-    },
-  });
+  ({ server, cleanup } = await startSandboxServer({ env: { MOBILEID_POLL_INTERVAL_MS: '500', MOBILEID_RATE_LIMIT_PER_IP: '1000/600', MOBILEID_RATE_LIMIT_PER_NUMBER: '1000/600', RESOURCE_SERVERS: `${API}=read` } }));
   rp = await createRp(server, { post_logout_redirect_uris: [LOGGED_OUT_URI] });
 });
 afterAll(async () => {

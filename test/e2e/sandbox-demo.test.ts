@@ -3,16 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
-import { migratedDb } from '../helpers/db.js';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { startSandboxServer } from '../helpers/server.js';
 
 let server: RunningServer;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  const t = await migratedDb();
-  cleanup = t.cleanup;
-  server = await startTestServer({ db: t.db, env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()) } });
+  ({ server, cleanup } = await startSandboxServer());
 });
 afterAll(async () => {
   await server.close();

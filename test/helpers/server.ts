@@ -6,6 +6,7 @@ import type { Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { VerificationMethod } from '../../src/verification/index.js';
+import { migratedDb } from './db.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,4 +43,20 @@ export async function startTestServer(opts: TestServerOptions): Promise<RunningS
     log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...(opts.verificationMethods ? { verificationMethods: opts.verificationMethods } : {}),
   });
+}
+
+/**
+ * A server in sandbox mode (the simulators on a free port) on a fresh database of its own.
+ * `cleanup` drops the database; close the server first.
+ */
+export async function startSandboxServer(
+  opts: { env?: Record<string, string>; verificationMethods?: VerificationMethod[] } = {},
+): Promise<{ server: RunningServer; cleanup(): Promise<void> }> {
+  const t = await migratedDb();
+  const server = await startTestServer({
+    db: t.db,
+    env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), ...opts.env },
+    ...(opts.verificationMethods ? { verificationMethods: opts.verificationMethods } : {}),
+  });
+  return { server, cleanup: t.cleanup };
 }
