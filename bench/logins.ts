@@ -34,6 +34,7 @@ import {
 import { timeCmsVerification, type CmsTiming } from './lib/cms-timing.js';
 import { MemorySampler, ROOT, freePort, startControlledProcess, startServerProcess, type ControlledProcess, type ServerProcess } from './lib/children.js';
 import { backgroundLoad, HZ, procTicks, snapshot, usageBetween, type CpuSnapshot } from './lib/cpu.js';
+import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
 import { round } from './lib/load.js';
 import {
   indexActivity,
@@ -55,13 +56,6 @@ import type { SimulatorCounters, SimulatorInfo, SimulatorReply } from './servers
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
-  return n;
-}
 
 const VARIANTS = ['instant', 'approved'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -119,48 +113,13 @@ const RATE_LIMIT = '1000000/600';
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles', `logins-${STAMP}`);
-/** CPU use by other processes (% of one core) above which a run is marked as disturbed. */
-const BUSY_PCT = 25;
 const THRESHOLDS = { loginsPerSec: 200, pendingRssMb: 250, loopDelayP99Ms: 50 };
 
 // ---------------------------------------------------------------------------------------------
 // Clean-up: whatever happens, the child processes are stopped and the databases dropped.
+cleanUpOnSignals('stopping the child processes and dropping the databases');
 
-const cleanups: (() => Promise<void>)[] = [];
-let cleaningUp: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    while (cleanups.length) {
-      const fn = cleanups.pop()!;
-      try {
-        await fn();
-      } catch (err) {
-        console.error('clean-up:', err instanceof Error ? err.message : err);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-// Ctrl-C reaches this process twice (from the terminal and relayed by tsx): the first signal
-// starts the clean-up, later ones must not cut it short (it is bounded: children are killed
-// after 15 s).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (cleaningUp) return;
-    console.error(`\n${signal}: stopping the child processes and dropping the databases…`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-/** Runs `fn` at clean-up unless it was already run by hand; returns the hand-run version. */
-function onCleanup(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  const once = () => (done ??= fn());
-  cleanups.push(once);
-  return once;
-}
 
-const log = (message: string) => console.log(`… ${message}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -353,15 +312,6 @@ async function windowEnd(
 }
 
 /** Before a measured window, wait (boundedly) for other processes to leave the CPU alone. */
-async function waitForQuiet(stack: Stack): Promise<number | undefined> {
-  const pids = [stack.server.pid, stack.sim.pid];
-  const until = performance.now() + settings.quietWait * 1000;
-  let busy = await backgroundLoad(500, pids);
-  if (busy === undefined || busy <= BUSY_PCT) return busy;
-  log(`other processes use ${busy} % of a core: waiting up to ${settings.quietWait} s for a quiet machine…`);
-  while (busy !== undefined && busy > BUSY_PCT && performance.now() < until) busy = await backgroundLoad(1000, pids);
-  return busy;
-}
 
 interface ProfileFigures {
   file: string;
@@ -508,7 +458,7 @@ async function runLoginVariant(variant: Variant, cmsTimings: CmsTiming[]): Promi
     for (const n of distinct) await completeLogin(stack, variant, n, () => performance.now() + 10_000, () => undefined);
     log(`${variant}: a complete login works with each of the ${distinct.length} number(s)`);
 
-    const busy = await waitForQuiet(stack);
+    const busy = await waitForQuiet([stack.server.pid, stack.sim.pid], settings.quietWait);
     const t0 = performance.now();
     const windowFrom = t0 + settings.warmup * 1000;
     const windowTo = windowFrom + settings.duration * 1000;
@@ -686,7 +636,7 @@ async function runPending(): Promise<PendingResult> {
   const sampler = new MemorySampler(stack.server);
   sampler.start();
   try {
-    const busyBefore = await waitForQuiet(stack);
+    const busyBefore = await waitForQuiet([stack.server.pid, stack.sim.pid], settings.quietWait);
     const idleRss = await stack.server.rss();
 
     // Start the logins, each by its own browser: login page → number → waiting page. Mobile ID

@@ -12,6 +12,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 
 import { backgroundLoad, snapshot, usageBetween } from './lib/cpu.js';
+import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
 import { MemorySampler, ROOT, freePort, startServerProcess, type ServerProcess } from './lib/children.js';
 import { round, runLoad, failures, type LoadFigures, type LoadSpec } from './lib/load.js';
 import {
@@ -30,13 +31,6 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
-  return n;
-}
 
 type ServerName = 'ours' | 'bare';
 
@@ -74,48 +68,25 @@ try {
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
 const PAUSE_MS = 1000;
-/** CPU use by other processes (% of one core) above which a run is marked as disturbed. */
-const BUSY_PCT = 25;
 
 // ---------------------------------------------------------------------------------------------
 // Clean-up: whatever happens, the server processes are stopped and the database dropped.
+cleanUpOnSignals('stopping the servers and dropping the database');
 
-const cleanups: (() => Promise<void>)[] = [];
-let cleaningUp: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        console.error('clean-up:', err instanceof Error ? err.message : err);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the servers and dropping the database…`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
 
 /** The server processes, whose CPU use is not "other". */
 const serverPids: number[] = [];
-const log = (message: string) => console.log(`… ${message}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Set-up
 
 async function createDatabase(): Promise<{ url: string; name: string; admin: Knex; version: string }> {
   const admin = knexFactory({ client: 'pg', connection: settings.databaseUrl, pool: { min: 0, max: 1 } });
-  cleanups.push(() => admin.destroy());
+  onCleanup(() => admin.destroy());
   const name = `scl_bench_${crypto.randomBytes(5).toString('hex')}`;
   const version = String(((await admin.raw('show server_version')) as { rows: { server_version: string }[] }).rows[0]?.server_version);
   await admin.raw(`create database ${name}`);
-  cleanups.push(async () => {
+  onCleanup(async () => {
     await admin.raw(`drop database if exists ${name} with (force)`);
     log(`database ${name} dropped`);
   });
@@ -133,7 +104,7 @@ async function start(name: ServerName, databaseUrl: string): Promise<ServerProce
       ...(name === 'ours' ? { databaseUrl, logLevel: settings.logLevel, ...(settings.poolMax ? { poolMax: settings.poolMax } : {}) } : {}),
     },
   });
-  cleanups.push(() => server.stop());
+  onCleanup(() => server.stop());
   return server;
 }
 
@@ -233,16 +204,9 @@ function poolSizeFor(ccRate: number | undefined): number {
 }
 
 /** Before a run, wait (boundedly) for other processes to leave the CPU alone. */
-async function waitForQuiet(pids: number[]): Promise<void> {
-  const until = performance.now() + settings.quietWait * 1000;
-  let busy = await backgroundLoad(500, pids);
-  if (busy === undefined || busy <= BUSY_PCT) return;
-  log(`other processes use ${busy} % of a core: waiting up to ${settings.quietWait} s for a quiet machine…`);
-  while (busy !== undefined && busy > BUSY_PCT && performance.now() < until) busy = await backgroundLoad(1000, pids);
-}
 
 async function measure(endpoint: Endpoint, t: Target, nextBody?: () => string | undefined): Promise<LoadFigures> {
-  await waitForQuiet(serverPids);
+  await waitForQuiet(serverPids, settings.quietWait);
   t.sampler.recording = true;
   try {
     if (settings.warmup > 0) await runLoad(specFor(endpoint, t, settings.warmup, nextBody));
@@ -295,7 +259,7 @@ async function main(): Promise<void> {
     log(`${name} server ready at ${server.info.url} (pid ${server.pid}): ${describe(server.info.details)}`);
     serverPids.push(server.pid);
     const sampler = new MemorySampler(server);
-    cleanups.push(async () => sampler.stop());
+    onCleanup(async () => sampler.stop());
     targets[name] = { server, sampler, idleRss: 0, basic: '', paths: { discovery: '', jwks: '', token: '', introspection: '' }, accessToken: '' };
   }
 
