@@ -60,11 +60,15 @@ export async function findAccountByMsisdn(db: Db, msisdn: string): Promise<Accou
   return row ? fromRow(row) : undefined;
 }
 
-/** The account of this number, created (with the serial pinned) on first login. */
-export async function findOrCreateAccount(db: Db, msisdn: string, serial: string): Promise<{ account: Account; created: boolean }> {
+/**
+ * The account of this number, created if it does not exist yet: with the serial pinned at the
+ * first Mobile ID login, or unpinned when an administrator grants a role before the person ever
+ * logged in (the first login then pins it).
+ */
+export async function findOrCreateAccount(db: Db, msisdn: string, serial?: string): Promise<{ account: Account; created: boolean }> {
   const now = new Date();
   const inserted = (await db('accounts')
-    .insert({ id: crypto.randomUUID(), msisdn, mobileid_serial: serial, serial_pinned_at: now, roles: '[]', created_at: now })
+    .insert({ id: crypto.randomUUID(), msisdn, roles: '[]', created_at: now, ...(serial ? { mobileid_serial: serial, serial_pinned_at: now } : {}) })
     .onConflict('msisdn')
     .ignore()
     .returning('*')) as AccountRow[];
@@ -85,22 +89,6 @@ export async function pinSerial(db: Db, id: string, serial: string): Promise<voi
 
 export async function setRoles(db: Db, id: string, roles: string[]): Promise<void> {
   await db('accounts').where({ id }).update({ roles: JSON.stringify([...new Set(roles)].sort()) });
-}
-
-/**
- * The account of this number without a login (an administrator grants a role before the person
- * ever logged in). The serial stays unpinned: the first Mobile ID login pins it.
- */
-export async function findOrCreateUnpinnedAccount(db: Db, msisdn: string): Promise<{ account: Account; created: boolean }> {
-  const inserted = (await db('accounts')
-    .insert({ id: crypto.randomUUID(), msisdn, roles: '[]', created_at: new Date() })
-    .onConflict('msisdn')
-    .ignore()
-    .returning('*')) as AccountRow[];
-  if (inserted[0]) return { account: fromRow(inserted[0]), created: true };
-  const existing = await findAccountByMsisdn(db, msisdn);
-  if (!existing) throw new Error('account vanished during creation');
-  return { account: existing, created: false };
 }
 
 /**

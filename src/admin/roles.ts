@@ -4,7 +4,7 @@
  * every change is audited.
  */
 import { audit } from '../audit/index.js';
-import { changeRoles, findAccountByMsisdn, findOrCreateUnpinnedAccount, listAccountsWithRole, type Account } from '../accounts/index.js';
+import { changeRoles, findAccountByMsisdn, findOrCreateAccount, listAccountsWithRole, type Account } from '../accounts/index.js';
 import type { Db } from '../db/index.js';
 import { maskMsisdn, normaliseMsisdn } from '../mobileid/index.js';
 
@@ -30,7 +30,7 @@ export interface RoleChange {
 export async function grantRole(db: Db, phone: string, role: Role, opts: { actor: string; defaultCountryCode?: string }): Promise<RoleChange> {
   const msisdn = normaliseMsisdn(phone, opts.defaultCountryCode);
   return db.transaction(async (trx) => {
-    const { account, created } = await findOrCreateUnpinnedAccount(trx, msisdn);
+    const { account, created } = await findOrCreateAccount(trx, msisdn);
     const change = (await changeRoles(trx, account.id, (roles) => [...roles, role]))!;
     const changed = !change.before.includes(role);
     if (changed || created) {
