@@ -9,6 +9,10 @@ import * as m002 from './002_signing_keys.js';
 import * as m003 from './003_accounts.js';
 import * as m004 from './004_mobileid_transactions.js';
 import * as m005 from './005_policy_and_verifications.js';
+import * as m006 from './006_srs_identifications.js';
+import * as m007 from './007_freja_requests.js';
+import * as m008 from './008_manual_cases.js';
+import * as m009 from './009_ahv_checks.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +25,10 @@ const migrations: Record<string, Migration> = {
   '003_accounts': m003,
   '004_mobileid_transactions': m004,
   '005_policy_and_verifications': m005,
+  '006_srs_identifications': m006,
+  '007_freja_requests': m007,
+  '008_manual_cases': m008,
+  '009_ahv_checks': m009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

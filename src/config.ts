@@ -96,6 +96,11 @@ const schema = z.object({
   MOBILEID_POLL_INTERVAL_MS: z.coerce.number({ message: 'must be a number of milliseconds between 500 and 30000' }).int().min(500, 'must be a number of milliseconds between 500 and 30000').max(30_000, 'must be a number of milliseconds between 500 and 30000').default(2000),
   MOBILEID_RATE_LIMIT_PER_NUMBER: rateLimit.default({ max: 5, windowSeconds: 600 }),
   MOBILEID_RATE_LIMIT_PER_IP: rateLimit.default({ max: 30, windowSeconds: 600 }),
+  // Verification providers, each in its own block (SRS_*, FREJA_*, UPI_*, COUNTER_*).
+  // -- srs --
+  // -- freja --
+  // -- upi --
+  // -- counter --
 });
 
 export interface ResourceServer {
@@ -130,6 +135,7 @@ export interface Config {
   /** The Level of Trust (acr value) an administrator's login must reach to use the admin console. */
   adminAcr: string;
   mobileId: MobileIdConfig;
+  // -- verification providers: srs, freja, upi, counter --
 }
 
 export interface MobileIdConfig {
@@ -250,6 +256,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimitPerNumber: c.MOBILEID_RATE_LIMIT_PER_NUMBER,
       rateLimitPerIp: c.MOBILEID_RATE_LIMIT_PER_IP,
     },
+    // -- srs --
+    // -- freja --
+    // -- upi --
+    // -- counter --
   };
 }
 

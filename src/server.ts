@@ -24,6 +24,7 @@ import { CatalogueCache, loadQorPolicy, loginFactsFromAmr, qorClaims, seedPolicy
 import { stepUpPath, stepUpRoutes } from './interactions/stepup.js';
 import { listVerifications, MethodRegistry, type VerificationMethod } from './verification/index.js';
 import { setUpMobileId } from './mobileid/setup.js';
+import { verificationFeatures } from './interactions/verification/index.js';
 import { demoRpRouter, ensureDemoClient } from './sandbox/demo-rp.js';
 import { startSandbox, type Sandbox } from './sandbox/simulators.js';
 import { addMessages } from './web/i18n.js';
@@ -82,6 +83,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
   });
 
+  const features = await verificationFeatures({ config, db, log, sandbox });
+  for (const feature of features) {
+    if (feature.messages) addMessages(feature.messages);
+    for (const method of feature.methods) methods.register(method);
+  }
   const acrValues = supportedAcrValues(startCatalogue);
   const provider = createProvider({
     config,
@@ -120,20 +126,24 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         serialPolicy: config.mobileId.serialPolicy,
         pagePollMs: Math.min(2000, config.mobileId.pollIntervalMs),
       }),
-      stepUpRoutes({
-        db,
-        provider,
-        methods,
-        issuer: config.issuer,
-        catalogue: () => catalogue.get(),
-        completedLogin: async (uid, loginId) => {
-          const login = await mobileId.logins.completed(loginId, uid);
-          return login && { accountId: login.accountId, amr: login.amr, facts: loginFactsFromAmr(login.amr, login.serial) };
+      stepUpRoutes(
+        {
+          db,
+          provider,
+          methods,
+          issuer: config.issuer,
+          catalogue: () => catalogue.get(),
+          completedLogin: async (uid, loginId) => {
+            const login = await mobileId.logins.completed(loginId, uid);
+            return login && { accountId: login.accountId, amr: login.amr, facts: loginFactsFromAmr(login.amr, login.serial) };
+          },
         },
-      }),
+        features.flatMap((f) => (f.routes ? [f.routes] : [])),
+      ),
     ],
     routers: [
       ...adminRouters({ config, db, provider, log, catalogue }),
+      ...features.flatMap((f) => f.routers ?? []),
       ...(sandbox ? [demoRpRouter({ config, phoneUrl: sandbox.phoneUrl, acrValues })] : []),
     ],
   });
@@ -165,6 +175,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         setTimeout(() => server.closeAllConnections(), 10_000).unref();
       });
       await mobileId.client.close();
+      await Promise.all(features.map((f) => f.close?.()));
       await sandbox?.close();
       if (ownsDb) await db.destroy();
     })();

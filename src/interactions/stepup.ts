@@ -19,9 +19,9 @@ import {
   type PolicyCatalogue,
   type RequestEvaluation,
 } from '../qor/index.js';
-import { listVerifications, type MethodRegistry } from '../verification/index.js';
+import { listVerifications, type MethodRegistry, type StepUpContext } from '../verification/index.js';
 import { minimumAcrOf } from '../oidc/client-policy.js';
-import { translate } from '../web/i18n.js';
+import { hasMessage, translate } from '../web/i18n.js';
 import { requestedValues } from './requested-acr.js';
 import type { InteractionHelpers } from './router.js';
 
@@ -53,7 +53,27 @@ export function stepUpPath(uid: string, loginId: string): string {
   return `/interaction/${uid}/stepup/${loginId}`;
 }
 
-export function stepUpRoutes(deps: StepUpDeps) {
+/**
+ * What the pages of a verification method (routes below `/interaction/:uid/stepup/:loginId/<method>/`)
+ * need to know about the login they belong to.
+ */
+export interface StepUpAccess {
+  /** The step-up context of the current request; a 404 page when the login is unknown or over. */
+  current(ctx: Context): Promise<StepUpContext>;
+}
+
+/** Routes of a verification method's own pages, mounted on the interaction router. */
+export type MethodRoutes = (router: Router, h: InteractionHelpers, stepUp: StepUpAccess) => void;
+
+/** Message keys a method may show on the step-up page when it sends the user back (`?notice=`). */
+const NOTICE_PREFIX = 'verification.';
+
+/** The step-up page with a message on top (e.g. why a verification failed or was cancelled). */
+export function stepUpNoticeUrl(returnUrl: string, noticeKey: string, kind: 'error' | 'info' = 'error'): string {
+  return `${returnUrl}?${new URLSearchParams({ notice: noticeKey, kind })}`;
+}
+
+export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []) {
   const { db, provider, methods } = deps;
 
   return (router: Router, h: InteractionHelpers): void => {
@@ -69,6 +89,27 @@ export function stepUpRoutes(deps: StepUpDeps) {
       return { details, login, catalogue, verifications, evaluation, values, minimum };
     }
 
+    function stepUpContext(ctx: Context, details: Details, login: CompletedLogin): StepUpContext {
+      return {
+        accountId: login.accountId,
+        serial: login.facts.serial,
+        interactionUid: details.uid,
+        locale: h.locale(ctx, details),
+        returnUrl: stepUpPath(details.uid, ctx.params.loginId!),
+        issuer: deps.issuer,
+      };
+    }
+
+    const access: StepUpAccess = {
+      async current(ctx) {
+        const details = await h.details(ctx);
+        const login = await deps.completedLogin(details.uid, ctx.params.loginId!);
+        if (!login) throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
+        return stepUpContext(ctx, details, login);
+      },
+    };
+    for (const routes of methodRoutes) routes(router, h, access);
+
     async function finishWith(ctx: Context, details: Details, login: CompletedLogin, acr: string) {
       await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true }, consent: {} });
     }
@@ -82,11 +123,13 @@ export function stepUpRoutes(deps: StepUpDeps) {
       const client = await provider.Client.find(String(c.details.params.client_id));
       const pending = c.verifications.filter((v) => v.status === 'pending');
       const essential = c.evaluation.essential || Boolean(c.minimum);
+      const notice = typeof ctx.query.notice === 'string' && ctx.query.notice.startsWith(NOTICE_PREFIX) && hasMessage(ctx.query.notice) ? ctx.query.notice : undefined;
       h.page(ctx, 'stepup.njk', locale, {
         clientName: client?.clientName ?? c.details.params.client_id,
         essential,
         done: doneList(c.catalogue, c.verifications, c.login, locale),
         options: optionList(c.evaluation, methods, locale),
+        notice: notice && { text: translate(locale, notice), error: ctx.query.kind !== 'info' },
         pending: pending.map((v) => translate(locale, `verification.method.${v.method}`)),
         unreachable: c.evaluation.satisfied === undefined && c.evaluation.options.length === 0,
         startAction: `${stepUpPath(c.details.uid, ctx.params.loginId!)}/start`,
@@ -103,14 +146,7 @@ export function stepUpRoutes(deps: StepUpDeps) {
       const entry = methods.get(id);
       const offered = c.evaluation.satisfied === undefined && c.evaluation.options.some((o) => o.missing.some((clause) => entry && clause.includes(entry.kind)));
       if (!entry || !offered) throw new AppError({ code: 'method_not_offered', status: 400, messageKey: 'stepup.error.method' });
-      const result = await entry.method.start({
-        accountId: c.login.accountId,
-        serial: c.login.facts.serial,
-        interactionUid: c.details.uid,
-        locale: h.locale(ctx, c.details),
-        returnUrl: stepUpPath(c.details.uid, ctx.params.loginId!),
-        issuer: deps.issuer,
-      });
+      const result = await entry.method.start(stepUpContext(ctx, c.details, c.login));
       if ('redirect' in result) {
         ctx.status = 303;
         return ctx.redirect(result.redirect);

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import path from 'node:path';
 
+import type Router from '@koa/router';
 import Koa from 'koa';
 
 import type { Config } from '../config.js';
@@ -33,8 +34,14 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     await next();
     ctx.set('X-Content-Type-Options', 'nosniff');
   });
-  app.use(mobileId.router.routes());
-  app.use(mobileId.router.allowedMethods());
+  // One entry per simulator: its router (under its own base path) and how to stop it.
+  const simulators: { router: Router; close(): void | Promise<void> }[] = [
+    { router: mobileId.router, close: () => mobileId.close() },
+  ];
+  for (const { router } of simulators) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   const server = http.createServer(app.callback());
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   await new Promise<void>((resolve, reject) => {
@@ -49,7 +56,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     phoneUrl: `${publicBase}/mobileid/phone`,
     mobileId,
     close: async () => {
-      mobileId.close();
+      await Promise.all(simulators.map((s) => s.close()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
