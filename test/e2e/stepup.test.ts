@@ -171,6 +171,21 @@ describe('step-up to a Quality of Registration', () => {
     expect(back.callback?.searchParams.get('error')).toBe('unmet_authentication_requirements');
   });
 
+  it('shows why a method sent the user back, and only messages of the verification methods', async () => {
+    const browser = new Browser({ 'accept-language': 'de' });
+    const stepUp = await mobileIdLogin(browser, '41791240007', { acr_values: QOR_300 });
+    const page = async (query: string) => (await browser.request(`${stepUp.url.origin}${stepUp.url.pathname}?${query}`)).text();
+    const failed = await page('notice=verification.method.freja-eid');
+    expect(failed).toMatch(/<p class="error" role="alert">Freja eID<\/p>/);
+    const info = await page('notice=verification.method.freja-eid&kind=info');
+    expect(info).toMatch(/<p class="notice" role="status">Freja eID<\/p>/);
+    for (const query of ['notice=error.csrf', 'notice=verification.unknown', 'notice=%3Cscript%3E']) {
+      const html = await page(query);
+      expect(html).toContain('Ihre Identität muss bestätigt werden');
+      expect(html).not.toMatch(/role="(alert|status)"/);
+    }
+  });
+
   it('enforces the client minimum whatever the URL asks for', async () => {
     const strict = await createRp(server, { client_name: 'Strict Service', minimum_acr: QOR_300 });
     const browser = new Browser();
