@@ -1,0 +1,165 @@
+/**
+ * The I/O side of Freja eID: POST the bodies of `protocol.ts` to the relying-party REST API over
+ * undici with mutual TLS (the relying party's client certificate, PEM or PKCS#12, as Freja issues
+ * it), a timeout on every call, and hand the answers to the pure `process*Response` functions.
+ *
+ * Nothing is retried here: a failed result query is simply asked again at the next poll, and an
+ * initiation is never sent twice behind the user's back.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+
+import { FrejaError, malformed, unavailable } from './errors.js';
+import { AUTH_PATHS, buildInitAuthRequest, DEFAULT_BASE_URL, encodeBody, type FrejaOperation, type InitAuthParams } from './protocol.js';
+import { processCancelResponse, processInitResponse, processResultResponse, type AuthResultEnvelope, type InitAuthAccepted } from './responses.js';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_RESPONSE_BYTES = 256 * 1024;
+
+export interface FrejaClientOptions {
+  /** `https://services.prod.frejaeid.com` by default. */
+  baseUrl?: string;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  clientCertPem?: string;
+  clientKeyPem?: string;
+  /** Or the PKCS#12 keystore Freja issues, with its password. */
+  clientPfx?: Buffer;
+  clientPfxPassword?: string;
+  /** PEM roots for Freja's server certificate; the system roots when absent. */
+  serverCaPem?: string;
+  /** Per call (connect + answer), default 10 s. */
+  timeoutMs?: number;
+  /** Integrators only: the relying party the request is made for. */
+  relyingPartyId?: string;
+  /** Observability hook; never receives personal data. */
+  onEvent?: (event: FrejaClientEvent) => void;
+}
+
+export type FrejaClientEvent =
+  | { type: 'response'; operation: FrejaOperation; httpStatus: number; durationMs: number }
+  | { type: 'failure'; operation: FrejaOperation; reason: string; durationMs: number };
+
+/** The three calls the verification needs (an interface, so the journey is tested without HTTP). */
+export interface FrejaApi {
+  initAuthentication(p: InitAuthParams): Promise<InitAuthAccepted>;
+  getOneResult(authRef: string): Promise<AuthResultEnvelope>;
+  cancel(authRef: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TLS_ERROR = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i;
+
+function networkError(operation: FrejaOperation, cause: unknown): FrejaError {
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
+  const name = cause instanceof Error ? cause.name : '';
+  const timedOut = name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code);
+  const tls = !timedOut && TLS_ERROR.test(`${code} ${cause instanceof Error ? cause.message : ''}`);
+  const what = timedOut ? 'timeout' : tls ? 'TLS failure' : 'network error';
+  return unavailable(`${operation}: ${what}${code ? ` (${code})` : ''}`, cause);
+}
+
+function normaliseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FrejaError({ code: 'invalid_request', status: 500, messageKey: 'verification.freja.unavailable', detail: 'Freja base URL is not a URL' });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new FrejaError({ code: 'invalid_request', status: 500, messageKey: 'verification.freja.unavailable', detail: 'Freja base URL must be http(s)' });
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+export class FrejaClient implements FrejaApi {
+  private readonly baseUrl: string;
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+  private readonly relyingPartyId: string | undefined;
+  private readonly onEvent: ((event: FrejaClientEvent) => void) | undefined;
+
+  constructor(options: FrejaClientOptions = {}) {
+    if ((options.clientCertPem === undefined) !== (options.clientKeyPem === undefined)) {
+      throw new FrejaError({ code: 'invalid_request', status: 500, messageKey: 'verification.freja.unavailable', detail: 'client certificate and key must be configured together' });
+    }
+    this.baseUrl = normaliseBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.relyingPartyId = options.relyingPartyId;
+    this.onEvent = options.onEvent;
+    this.agent = new Agent({
+      connect: {
+        timeout: this.timeoutMs,
+        rejectUnauthorized: true,
+        ...(options.serverCaPem !== undefined ? { ca: options.serverCaPem } : {}),
+        ...(options.clientCertPem !== undefined ? { cert: options.clientCertPem, key: options.clientKeyPem } : {}),
+        ...(options.clientPfx !== undefined ? { pfx: options.clientPfx, passphrase: options.clientPfxPassword ?? '' } : {}),
+      },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  async initAuthentication(p: InitAuthParams): Promise<InitAuthAccepted> {
+    const { httpStatus, json } = await this.post('init', buildInitAuthRequest(p));
+    return processInitResponse(httpStatus, json);
+  }
+
+  async getOneResult(authRef: string): Promise<AuthResultEnvelope> {
+    const { httpStatus, json } = await this.post('getOneResult', { authRef });
+    return processResultResponse(httpStatus, json, authRef);
+  }
+
+  async cancel(authRef: string): Promise<void> {
+    const { httpStatus, json } = await this.post('cancel', { authRef });
+    processCancelResponse(httpStatus, json);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async post(operation: FrejaOperation, payload: unknown): Promise<{ httpStatus: number; json: unknown }> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      // The official client sends this content type with the form-like body; Freja expects it.
+      const response = await request(`${this.baseUrl}${AUTH_PATHS[operation]}`, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: encodeBody(operation, payload, this.relyingPartyId),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await readLimited(response.body);
+      this.onEvent?.({ type: 'response', operation, httpStatus: response.statusCode, durationMs: elapsed() });
+      return { httpStatus: response.statusCode, json: parseJson(text) };
+    } catch (cause) {
+      const error = cause instanceof FrejaError ? cause : networkError(operation, cause);
+      this.onEvent?.({ type: 'failure', operation, reason: error.detail ?? error.code, durationMs: elapsed() });
+      throw error;
+    }
+  }
+}
+
+async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buf.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy();
+      throw malformed('response larger than 256 KiB');
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
