@@ -2,8 +2,8 @@
  * Who is calling the admin console or API:
  * - a person, by the admin session cookie set after logging in through this provider (signed,
  *   httpOnly, SameSite=Lax, path /admin; it holds a random session id, the account id and the
- *   expiry). The account's `admin` role is checked on every request, so a revoked role takes
- *   effect at once.
+ *   expiry). The account's role (`admin` for the policy tables and the API, `verifier` for the
+ *   counter desk) is checked on every request, so a revoked role takes effect at once.
  * - automation, by a bearer token from the client_credentials grant of a client registered with
  *   the `admin` scope.
  */
@@ -15,7 +15,7 @@ import type Provider from 'oidc-provider';
 import { findAccountById, type Account } from '../accounts/index.js';
 import type { Db } from '../db/index.js';
 import { checkCsrf, csrfToken } from '../web/csrf.js';
-import { ADMIN_ROLE, hasRole } from './roles.js';
+import { ADMIN_ROLE, hasRole, type Role } from './roles.js';
 
 export const SESSION_COOKIE = 'scl_admin';
 /** How long an admin session lasts before the person logs in again. */
@@ -62,15 +62,22 @@ export function readSession(ctx: Context): AdminSession | undefined {
   }
 }
 
-export type SessionCheck = { state: 'none' } | { state: 'forbidden'; session: AdminSession } | { state: 'ok'; principal: Principal & { via: 'session' } };
+export type SessionCheck =
+  | { state: 'none' }
+  /** `roles`: the account's current roles (another part of the console may still be open to it). */
+  | { state: 'forbidden'; session: AdminSession; roles: string[] }
+  | { state: 'ok'; principal: Principal & { via: 'session' } };
 
-/** The person behind the admin cookie, and whether they (still) hold the admin role. */
-export async function sessionPrincipal(ctx: Context, db: Db): Promise<SessionCheck> {
+/**
+ * The person behind the admin cookie, and whether they (still) hold the role this part of the
+ * console needs: `admin` for the policy tables and the API, `verifier` for the counter desk.
+ */
+export async function sessionPrincipal(ctx: Context, db: Db, role: Role = ADMIN_ROLE): Promise<SessionCheck> {
   const session = readSession(ctx);
   if (!session) return { state: 'none' };
   const account = await findAccountById(db, session.sub);
   if (!account) return { state: 'none' };
-  if (!hasRole(account, ADMIN_ROLE)) return { state: 'forbidden', session };
+  if (!hasRole(account, role)) return { state: 'forbidden', session, roles: account.roles };
   return { state: 'ok', principal: { via: 'session', actor: `account:${account.id}`, account, session } };
 }
 

@@ -2,6 +2,7 @@
  * The admin console and API for the policy tables (QoR, QoR strength, QoA, Level of Trust).
  *
  * - `adminRouters(deps)`: the JSON API (/admin/api/...) and the pages (/admin/...), to mount.
+ *   The pages include the counter desk (/admin/desk, `verifier` role; see desk-pages.ts).
  * - `ensureAdminClient`: registers the console's own OpenID client at start.
  * - `grantRole` / `revokeRole` / `listRole`: the command line's `admin grant|revoke|list`.
  * - `ADMIN_MESSAGES`: the console's translations, for `addMessages`.
@@ -33,6 +34,6 @@ export function adminRouters(deps: AdminDeps): Router[] {
 export { ADMIN_MESSAGES } from './messages.js';
 export { ADMIN_CLIENT_ID, ensureAdminClient } from './console-login.js';
 export { ADMIN_SCOPE } from './auth.js';
-export { ADMIN_ROLE, ROLES, grantRole, revokeRole, listRole, type Role, type RoleChange } from './roles.js';
+export { ADMIN_ROLE, VERIFIER_ROLE, ROLES, grantRole, revokeRole, listRole, type Role, type RoleChange } from './roles.js';
 export { PolicyRows, PolicyWriteError, type WriteFailure } from './policy-rows.js';
 export { KINDS, SEGMENTS, type Kind, type FieldError } from './rows.js';

@@ -26,7 +26,8 @@ import { ConsoleLogin, safeReturnPath } from './console-login.js';
 import { failureMessage, fieldMessages } from './messages.js';
 import { PolicyWriteError, auditSubject, type PolicyRows, type WriteFailure } from './policy-rows.js';
 import { rowId } from './api-router.js';
-import { ADMIN_ROLE, hasRole } from './roles.js';
+import { mountDesk } from './desk-pages.js';
+import { ADMIN_ROLE, hasConsoleRole, hasRole, VERIFIER_ROLE, type Role } from './roles.js';
 import { EDITABLE_STEPS, FIELDS, KINDS, SEGMENTS, type Field, type Kind, type StoredRow } from './rows.js';
 
 export interface AdminPagesDeps {
@@ -40,15 +41,22 @@ type SessionPrincipal = Principal & { via: 'session' };
 
 const STYLESHEET = fs.readFileSync(fileURLToPath(new URL('../../views/admin/admin.css', import.meta.url)));
 
-const NAV: { kind: Kind | 'audit'; key: string }[] = [
-  { kind: 'qor', key: 'admin.nav.qors' },
-  { kind: 'strength', key: 'admin.nav.strengths' },
-  { kind: 'qoa', key: 'admin.nav.qoas' },
-  { kind: 'lot', key: 'admin.nav.lots' },
-  { kind: 'audit', key: 'admin.nav.audit' },
+type NavKind = Kind | 'audit' | 'desk';
+
+/** The console's sections, each for the role that may use it. */
+const NAV: { kind: NavKind; key: string; role: Role }[] = [
+  { kind: 'qor', key: 'admin.nav.qors', role: ADMIN_ROLE },
+  { kind: 'strength', key: 'admin.nav.strengths', role: ADMIN_ROLE },
+  { kind: 'qoa', key: 'admin.nav.qoas', role: ADMIN_ROLE },
+  { kind: 'lot', key: 'admin.nav.lots', role: ADMIN_ROLE },
+  { kind: 'audit', key: 'admin.nav.audit', role: ADMIN_ROLE },
+  { kind: 'desk', key: 'admin.nav.desk', role: VERIFIER_ROLE },
 ];
 
-const hrefOf = (kind: Kind | 'audit') => (kind === 'audit' ? '/admin/audit' : `/admin/${SEGMENTS[kind]}`);
+const hrefOf = (kind: NavKind) => (kind === 'audit' ? '/admin/audit' : kind === 'desk' ? '/admin/desk' : `/admin/${SEGMENTS[kind]}`);
+
+/** Where a person lands in the console: the policy tables for administrators, else the desk. */
+const homeOf = (account: { roles: string[] }) => (hasRole(account, ADMIN_ROLE) ? '/admin/qors' : '/admin/desk');
 const when = (value: unknown) => (value instanceof Date ? `${value.toISOString().slice(0, 19).replace('T', ' ')} UTC` : String(value ?? ''));
 
 interface FormField {
@@ -73,7 +81,7 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
 
   function page(ctx: Context, template: string, vars: Record<string, unknown>, status = 200): void {
     const principal = ctx.state.admin as SessionPrincipal | undefined;
-    const current = ctx.state.adminNav as Kind | 'audit' | undefined;
+    const current = ctx.state.adminNav as NavKind | undefined;
     ctx.status = status;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
@@ -81,7 +89,7 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
       langLinks: languageLinks(ctx),
       ...(principal
         ? {
-            nav: NAV.map((n) => ({ href: hrefOf(n.kind), key: n.key, current: n.kind === current })),
+            nav: NAV.filter((n) => hasRole(principal.account, n.role)).map((n) => ({ href: hrefOf(n.kind), key: n.key, current: n.kind === current })),
             who: maskMsisdn(principal.account.msisdn),
             csrf: sessionCsrf(secret, principal.session),
           }
@@ -135,8 +143,9 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
       return ctx.redirect(`/admin/login?return=${encodeURIComponent(ctx.method === 'GET' ? ctx.originalUrl : '/admin/qors')}`);
     }
     if (check.state === 'forbidden') {
-      endSession(ctx);
-      return forbidden(ctx);
+      // A verifier keeps the session for the desk; without any console role it ends here.
+      if (!hasConsoleRole(check)) endSession(ctx);
+      return forbidden(ctx, check.roles.includes(VERIFIER_ROLE));
     }
     ctx.state.admin = check.principal;
     if (ctx.method === 'POST') {
@@ -148,13 +157,13 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
     await next();
   }
 
-  function forbidden(ctx: Context): void {
+  function forbidden(ctx: Context, toDesk = false): void {
     const l = locale(ctx);
     message(ctx, 403, {
       heading: translate(l, 'admin.error.heading'),
       message: translate(l, 'admin.error.forbidden'),
       code: 'forbidden',
-      link: { href: '/admin/login?switch=1', label: translate(l, 'admin.login_again') },
+      link: toDesk ? { href: '/admin/desk', label: translate(l, 'admin.nav.desk') } : { href: '/admin/login?switch=1', label: translate(l, 'admin.login_again') },
     });
   }
 
@@ -197,16 +206,18 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
       });
     }
     const account = await findAccountById(db, outcome.accountId);
-    if (!account || !hasRole(account, ADMIN_ROLE)) {
-      await audit(db, { actor: `account:${outcome.accountId}`, action: 'admin.login_refused', subject: `account:${outcome.accountId}`, detail: { acr: outcome.acr, reason: 'no_admin_role' } });
-      logger.info({ account: outcome.accountId }, 'admin console refused: no admin role');
+    if (!account || !hasConsoleRole(account)) {
+      await audit(db, { actor: `account:${outcome.accountId}`, action: 'admin.login_refused', subject: `account:${outcome.accountId}`, detail: { acr: outcome.acr, reason: 'no_console_role' } });
+      logger.info({ account: outcome.accountId }, 'admin console refused: no admin or verifier role');
       endSession(ctx);
       return forbidden(ctx);
     }
     startSession(ctx, account.id);
-    await audit(db, { actor: `account:${account.id}`, action: 'admin.login', subject: `account:${account.id}`, detail: { acr: outcome.acr } });
+    await audit(db, { actor: `account:${account.id}`, action: 'admin.login', subject: `account:${account.id}`, detail: { acr: outcome.acr, roles: account.roles } });
+    // A verifier who is not an administrator goes to the desk, whatever page started the login.
+    const returnTo = hasRole(account, ADMIN_ROLE) || outcome.returnTo.startsWith('/admin/desk') ? outcome.returnTo : homeOf(account);
     ctx.status = 303;
-    ctx.redirect(outcome.returnTo);
+    ctx.redirect(returnTo);
   });
 
   router.post('/logout', async (ctx) => {
@@ -226,8 +237,9 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
     message(ctx, 200, { heading: translate(l, 'admin.title'), message: translate(l, 'admin.logged_out'), isError: false, link: { href: '/admin/login', label: translate(l, 'admin.login') } });
   });
 
-  router.get('/', requireAdmin, (ctx) => {
-    ctx.redirect('/admin/qors');
+  router.get('/', async (ctx) => {
+    const check = await sessionPrincipal(ctx, db, VERIFIER_ROLE);
+    ctx.redirect(check.state === 'ok' ? homeOf(check.principal.account) : '/admin/qors');
   });
 
   // ------------------------------------------------------------------ the policy tables
@@ -401,6 +413,10 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
       })),
     });
   });
+
+  // ------------------------------------------------------------------ the counter desk (verifiers)
+
+  mountDesk(router, { config, db, log }, { page, message, locale });
 
   // ------------------------------------------------------------------ per-kind presentation
 

@@ -11,6 +11,12 @@ import { maskMsisdn, normaliseMsisdn } from '../mobileid/index.js';
 export const ROLES = ['admin', 'verifier'] as const;
 export type Role = (typeof ROLES)[number];
 export const ADMIN_ROLE: Role = 'admin';
+export const VERIFIER_ROLE: Role = 'verifier';
+
+/** Whether an account may use any part of the console (the policy tables or the counter desk). */
+export function hasConsoleRole(account: Pick<Account, 'roles'>): boolean {
+  return ROLES.some((role) => account.roles.includes(role));
+}
 
 export interface RoleChange {
   accountId: string;

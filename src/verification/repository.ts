@@ -74,3 +74,29 @@ export async function listVerifications(db: Db, accountId: string): Promise<Stor
   const rows = (await db('verifications').where({ account_id: accountId }).orderBy('created_at')) as Row[];
   return rows.map(fromRow);
 }
+
+export interface VerificationUpdate {
+  status: VerificationStatus;
+  /** Replaces the stored evidence when given. */
+  evidence?: Record<string, unknown> | undefined;
+  verifiedAt?: Date | undefined;
+  expiresAt?: Date | undefined;
+}
+
+/**
+ * Moves a verification on (e.g. a pending counter case to approved or rejected). Only a record
+ * still in `fromStatus` changes; returns the updated record, or undefined when it was not there.
+ */
+export async function updateVerificationStatus(db: Db, id: string, fromStatus: VerificationStatus, update: VerificationUpdate): Promise<StoredVerification | undefined> {
+  const [row] = (await db('verifications')
+    .where({ id, status: fromStatus })
+    .update({
+      status: update.status,
+      ...(update.evidence ? { evidence: JSON.stringify(update.evidence) } : {}),
+      ...(update.verifiedAt ? { verified_at: update.verifiedAt } : {}),
+      ...(update.expiresAt ? { expires_at: update.expiresAt } : {}),
+      updated_at: db.fn.now(),
+    })
+    .returning('*')) as Row[];
+  return row && fromRow(row);
+}
