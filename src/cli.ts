@@ -1,7 +1,7 @@
 /**
  * Administration commands (see README "Commands"):
  *   npm run migrate
- *   npm run cli -- clients add --name "My app" --redirect-uri https://app.example.ch/cb [--public] [--post-logout-uri URL] [--acr VALUE]
+ *   npm run cli -- clients add --name "My app" --redirect-uri https://app.example.ch/cb [--public] [--post-logout-uri URL] [--acr VALUE] [--ahv-claim]
  *   npm run cli -- clients add --name "Batch job" --grant client_credentials [--scope "..."]
  *   npm run cli -- clients list | clients remove CLIENT_ID
  *   npm run cli -- keys list | keys rotate
@@ -25,6 +25,7 @@ const USAGE = `Usage:
   migrate                                   bring the database schema up to date
   clients add --name NAME [--redirect-uri URL ...] [--post-logout-uri URL ...]
               [--public] [--grant TYPE ...] [--scope "a b"] [--acr VALUE ...] [--minimum VALUE] [--client-id ID]
+              [--ahv-claim]                 may receive the AHV number (claim ahv_number, scope ahv) when it asks
   clients list
   clients remove CLIENT_ID
   keys list
@@ -84,6 +85,7 @@ async function addClient(config: Config, db: Db, argv: string[]): Promise<void> 
       acr: { type: 'string', multiple: true },
       'client-id': { type: 'string' },
       minimum: { type: 'string' },
+      'ahv-claim': { type: 'boolean', default: false },
     },
   });
   if (!values.name) throw new Error('--name is required');
@@ -107,6 +109,7 @@ async function addClient(config: Config, db: Db, argv: string[]): Promise<void> 
     ...(values.acr ? { default_acr_values: values.acr } : {}),
     ...(values.minimum ? { minimum_acr: values.minimum } : {}),
     ...(values.public ? { token_endpoint_auth_method: 'none' } : {}),
+    ...(values['ahv-claim'] ? { ahv_claim_allowed: true } : {}),
   });
   console.log(`client_id:     ${registered.client_id}`);
   if (registered.client_secret) {

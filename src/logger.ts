@@ -11,6 +11,7 @@ const REDACT = [
   'password', 'secret', 'client_secret', 'code_verifier', 'AP_PWD', 'privateKey', 'private_jwk',
   'authorization', 'cookie', 'headers.authorization', 'headers.cookie',
   'req.headers.authorization', 'req.headers.cookie', 'body.client_secret', 'body.password',
+  'ahv_number', 'body.ahv_number', 'vn', 'vn_encrypted',
 ];
 
 /** Mask anything that looks like a phone number (7+ digits) or an AHV number (756.xxxx.xxxx.xx). */

@@ -23,6 +23,7 @@ import { geofencedLevels, maxAuthenticationAge, supportedAcrValues } from './qor
 import { CatalogueCache, loadQorPolicy, loginFactsFromAmr, qorClaims, seedPolicy, validateCatalogue } from './qor/index.js';
 import { stepUpPath, stepUpRoutes } from './interactions/stepup.js';
 import { listVerifications, MethodRegistry, type VerificationMethod } from './verification/index.js';
+import { AhvNumberCipher, confirmedAhvNumber, formatAhvn13 } from './verification/ahv/index.js';
 import { setUpMobileId } from './mobileid/setup.js';
 import { verificationFeatures } from './interactions/verification/index.js';
 import { demoRpRouter, ensureDemoClient } from './sandbox/demo-rp.js';
@@ -89,6 +90,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     for (const method of feature.methods) methods.register(method);
   }
   const acrValues = supportedAcrValues(startCatalogue);
+  const ahvCipher = new AhvNumberCipher(config.keyEncryptionKey);
   const provider = createProvider({
     config,
     db,
@@ -106,7 +108,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           essential: false,
           minimum: context.minimum,
         });
-        return { ...accountClaims(account), ...qor };
+        // The AHV number is read (and decrypted) only for a client allowed it that asked for it.
+        const ahv = context.ahvNumber ? await confirmedAhvNumber(db, ahvCipher, sub, { now: new Date(), serial: facts.serial }) : undefined;
+        return { ...accountClaims(account), ...qor, ...(ahv ? { ahv_number: formatAhvn13(ahv) } : {}) };
       },
     },
   });

@@ -13,8 +13,8 @@ import { pickLocale, translate } from '../web/i18n.js';
 import { createAdapter } from './adapter.js';
 import { installHashedClientSecrets } from './clients.js';
 import { requestedAcrValues } from '../qor/index.js';
-import { CLAIMS, SCOPES } from './claims.js';
-import { EXTRA_CLIENT_METADATA, minimumAcrOf } from './client-policy.js';
+import { asksForAhvNumber, CLAIMS, SCOPES } from './claims.js';
+import { ahvClaimAllowed, EXTRA_CLIENT_METADATA, minimumAcrOf } from './client-policy.js';
 
 /** What the token being issued says about the authorization it stems from. */
 export interface ClaimsContext {
@@ -24,6 +24,8 @@ export interface ClaimsContext {
   minimum: string | undefined;
   /** How the user authenticated for this authorization (RFC 8176), when known. */
   amr: string[] | undefined;
+  /** True when the client may receive the AHV number (`ahv_claim_allowed`) and this authorization asked for it. */
+  ahvNumber: boolean;
 }
 
 export interface AccountLookup {
@@ -184,6 +186,9 @@ export function createProvider(opts: ProviderOptions): Provider {
         if (key === 'minimum_acr' && value !== undefined && !(opts.acrValues ?? []).includes(String(value))) {
           throw new errors.InvalidClientMetadata('minimum_acr must be one of acr_values_supported');
         }
+        if (key === 'ahv_claim_allowed' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('ahv_claim_allowed must be a boolean');
+        }
       },
     },
     // Relying parties are registered by administrators, so the scopes and claims they ask for are
@@ -209,12 +214,13 @@ export function createProvider(opts: ProviderOptions): Provider {
     },
     findAccount: async (ctx, sub) => {
       const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AccessToken) as
-        | { claims?: unknown; amr?: string[] }
+        | { claims?: unknown; amr?: string[]; scope?: unknown }
         | undefined;
       const claims = await accounts.findAccount(sub, {
         requested: requestedAcrValues(source?.claims ?? ctx.oidc.claims).values,
         minimum: minimumAcrOf(ctx.oidc.client),
         amr: source?.amr,
+        ahvNumber: ahvClaimAllowed(ctx.oidc.client) && asksForAhvNumber(source),
       });
       if (!claims) return undefined;
       return { accountId: sub, claims: async () => ({ ...claims, sub }) };
