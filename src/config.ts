@@ -98,9 +98,49 @@ const schema = z.object({
   MOBILEID_RATE_LIMIT_PER_IP: rateLimit.default({ max: 30, windowSeconds: 600 }),
   // Verification providers, each in its own block (SRS_*, FREJA_*, UPI_*, COUNTER_*).
   // -- srs --
+  SRS_URL: httpUrl.optional(),
+  SRS_TOKEN_URL: httpUrl.optional(),
+  SRS_RAS_URL: httpUrl.optional(),
+  SRS_CLIENT_ID: z.string().min(1).optional(),
+  SRS_CLIENT_SECRET: z.string().min(1).optional(),
+  SRS_SCOPE: z.string().regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, 'must be space-separated OAuth scopes').default('miss'),
+  SRS_CLAIMED_IDENTITY: z.string().min(1).max(255).default('servicecore-login'),
+  SRS_CALLBACK_ISSUER: z.string().min(1).optional(),
+  SRS_CALLBACK_JWKS_URL: httpUrl.optional(),
+  SRS_CALLBACK_KEY_FILE: z.string().min(1).optional(),
+  SRS_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  SRS_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  SRS_SERVER_CA_FILE: z.string().min(1).optional(),
+  SRS_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds between 1000 and 60000' }).int().min(1000, 'must be a number of milliseconds between 1000 and 60000').max(60_000, 'must be a number of milliseconds between 1000 and 60000').default(10_000),
+  SRS_POLL_INTERVAL_MS: z.coerce.number({ message: 'must be a number of milliseconds between 500 and 60000' }).int().min(500, 'must be a number of milliseconds between 500 and 60000').max(60_000, 'must be a number of milliseconds between 500 and 60000').default(5000),
+  SRS_CATALOGUE_CACHE_SECONDS: z.coerce.number({ message: 'must be 0 (off) or more seconds' }).int().min(0, 'must be 0 (off) or more seconds').default(300),
+  SRS_IDENTIFICATION_TTL_SECONDS: seconds(600).default(86_400),
   // -- freja --
+  FREJA_URL: httpUrl.optional(),
+  FREJA_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  FREJA_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  FREJA_CLIENT_PFX_FILE: z.string().min(1).optional(),
+  FREJA_CLIENT_PFX_PASSWORD: z.string().optional(),
+  FREJA_SERVER_CA_FILE: z.string().min(1).optional(),
+  FREJA_SIGNING_CERT_FILES: z.string().min(1).optional(),
+  FREJA_CA_FILES: z.string().min(1).optional(),
+  FREJA_RELYING_PARTY_ID: z.string().min(1).max(255).optional(),
+  FREJA_APP_LINK: z.string().regex(/^[a-z][a-z0-9+.-]*:\S+$/i, 'must be a link prefix such as frejaeid://bindUserToTransaction?transactionReference=').optional(),
+  FREJA_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds between 200 and 60000' }).int().min(200, 'must be a number of milliseconds between 200 and 60000').max(60_000, 'must be a number of milliseconds between 200 and 60000').default(10_000),
+  FREJA_POLL_INTERVAL_MS: z.coerce.number({ message: 'must be a number of milliseconds between 1000 and 30000' }).int().min(1000, 'must be a number of milliseconds between 1000 and 30000').max(30_000, 'must be a number of milliseconds between 1000 and 30000').default(2000),
   // -- upi --
+  UPI_URL: httpUrl.optional(),
+  UPI_SENDER_ID: z.string().regex(/^[a-z][a-z0-9+.-]*:\S+$/i, 'must be the eCH-0058 senderId the ZAS assigned, e.g. sedex://T1-CH-12').optional(),
+  UPI_SPID_CATEGORY: z.string().regex(/^\S{1,20}$/, 'must be the SPID category the ZAS granted (1 to 20 characters, no spaces)').optional(),
+  UPI_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  UPI_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  UPI_SERVER_CA_FILE: z.string().min(1).optional(),
+  UPI_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds between 200 and 60000' }).int('must be a number of milliseconds between 200 and 60000').min(200, 'must be a number of milliseconds between 200 and 60000').max(60_000, 'must be a number of milliseconds between 200 and 60000').default(10_000),
+  UPI_TEST_DELIVERY: bool.optional(),
+  UPI_RATE_LIMIT_PER_ACCOUNT: rateLimit.default({ max: 5, windowSeconds: 3600 }),
   // -- counter --
+  COUNTER_CASE_TTL_DAYS: z.coerce.number({ message: 'must be a whole number of days between 1 and 365' }).int('must be a whole number of days between 1 and 365').min(1, 'must be a whole number of days between 1 and 365').max(365, 'must be a whole number of days between 1 and 365').default(30),
+  COUNTER_LOCK_MINUTES: z.coerce.number({ message: 'must be a whole number of minutes between 1 and 240' }).int('must be a whole number of minutes between 1 and 240').min(1, 'must be a whole number of minutes between 1 and 240').max(240, 'must be a whole number of minutes between 1 and 240').default(15),
 });
 
 export interface ResourceServer {
@@ -136,6 +176,59 @@ export interface Config {
   adminAcr: string;
   mobileId: MobileIdConfig;
   // -- verification providers: srs, freja, upi, counter --
+  upi: UpiConfig;
+  freja: FrejaConfig;
+  counter: CounterConfig;
+  srs: SrsConfig;
+}
+
+/** Swisscom Smart Registration Service (SRS); see src/verification/srs. */
+export interface SrsConfig {
+  /** Base URL of the SRS API (`/api/providers`, `/api/identifications`); undefined: the sandbox simulator, or SRS off. */
+  url: string | undefined;
+  /** OAuth2 token endpoint (client credentials). */
+  tokenUrl: string | undefined;
+  /** Base URL of the RAS evidence service (`/api/evidences/verify`, the verify call). */
+  rasUrl: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  scope: string;
+  /** The `claimedIdentity` of the verify call (our signing customer name at Swisscom). */
+  claimedIdentity: string;
+  /** `iss` of the identification partner's callback JWTs. */
+  callbackIssuer: string | undefined;
+  /** Keys of the callback JWTs: a JWKS URL and/or a PEM file (public key or certificate). */
+  callbackJwksUrl: string | undefined;
+  callbackKeyFile: string | undefined;
+  clientCertFile: string | undefined;
+  clientKeyFile: string | undefined;
+  serverCaFile: string | undefined;
+  /** Timeout of every outbound call (connect, headers, body), in ms. */
+  timeoutMs: number;
+  /** Minimum time between two status queries of one identification, in ms. */
+  pollIntervalMs: number;
+  catalogueCacheSeconds: number;
+  /** How long an identification may take before it is given up. */
+  identificationTtlSeconds: number;
+}
+
+/** The AHV register check against the ZAS UPI query service; see src/verification/ahv. */
+export interface UpiConfig {
+  /** The querySpid endpoint; undefined: the sandbox simulator, or the AHV check off outside the sandbox. */
+  url: string | undefined;
+  /** eCH-0058 senderId and SPID category assigned by the ZAS (sandbox defaults in sandbox mode). */
+  senderId: string | undefined;
+  spidCategory: string | undefined;
+  /** PEM client certificate and key for mutual TLS, and the PEM roots of the server certificate. */
+  clientCertFile: string | undefined;
+  clientKeyFile: string | undefined;
+  serverCaFile: string | undefined;
+  /** Timeout of a query (connect, send, answer), in ms. */
+  timeoutMs: number;
+  /** eCH-0058 testDeliveryFlag (true towards the ZAS test environment; default in sandbox mode). */
+  testDeliveryFlag: boolean;
+  /** Checks one account may make (any outcome) per window. */
+  rateLimitPerAccount: { max: number; windowSeconds: number };
 }
 
 export interface MobileIdConfig {
@@ -156,6 +249,28 @@ export interface MobileIdConfig {
   pollIntervalMs: number;
   rateLimitPerNumber: { max: number; windowSeconds: number };
   rateLimitPerIp: { max: number; windowSeconds: number };
+}
+
+export interface FrejaConfig {
+  /** Base URL of the Freja eID relying-party API; undefined: the sandbox simulator, or Freja eID off outside the sandbox. */
+  url: string | undefined;
+  /** Client certificate and key (PEM) for mutual TLS, or the PKCS#12 keystore Freja issues and its password. */
+  clientCertFile: string | undefined;
+  clientKeyFile: string | undefined;
+  clientPfxFile: string | undefined;
+  clientPfxPassword: string | undefined;
+  /** PEM roots for Freja's TLS server certificate; the system roots when absent. */
+  serverCaFile: string | undefined;
+  /** PEM files of the JWS signing certificates (chosen by `x5t`). */
+  signingCertFiles: string[];
+  /** PEM files of the issuing CA(s) and root(s) the signing certificates chain to. */
+  caFiles: string[];
+  /** Integrators only: the relying party requests are made for. */
+  relyingPartyId: string | undefined;
+  /** Prefix of the link in the QR code / "open the app" button; the authRef is appended. */
+  appLink: string | undefined;
+  timeoutMs: number;
+  pollIntervalMs: number;
 }
 
 function parseResourceServers(raw: string | undefined): ResourceServer[] {
@@ -257,12 +372,68 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimitPerIp: c.MOBILEID_RATE_LIMIT_PER_IP,
     },
     // -- srs --
+    srs: {
+      url: c.SRS_URL,
+      tokenUrl: c.SRS_TOKEN_URL,
+      rasUrl: c.SRS_RAS_URL,
+      clientId: c.SRS_CLIENT_ID,
+      clientSecret: c.SRS_CLIENT_SECRET,
+      scope: c.SRS_SCOPE,
+      claimedIdentity: c.SRS_CLAIMED_IDENTITY,
+      callbackIssuer: c.SRS_CALLBACK_ISSUER,
+      callbackJwksUrl: c.SRS_CALLBACK_JWKS_URL,
+      callbackKeyFile: c.SRS_CALLBACK_KEY_FILE,
+      clientCertFile: c.SRS_CLIENT_CERT_FILE,
+      clientKeyFile: c.SRS_CLIENT_KEY_FILE,
+      serverCaFile: c.SRS_SERVER_CA_FILE,
+      timeoutMs: c.SRS_TIMEOUT_MS,
+      pollIntervalMs: c.SRS_POLL_INTERVAL_MS,
+      catalogueCacheSeconds: c.SRS_CATALOGUE_CACHE_SECONDS,
+      identificationTtlSeconds: c.SRS_IDENTIFICATION_TTL_SECONDS,
+    },
     // -- freja --
+    freja: {
+      url: c.FREJA_URL,
+      clientCertFile: c.FREJA_CLIENT_CERT_FILE,
+      clientKeyFile: c.FREJA_CLIENT_KEY_FILE,
+      clientPfxFile: c.FREJA_CLIENT_PFX_FILE,
+      clientPfxPassword: c.FREJA_CLIENT_PFX_PASSWORD,
+      serverCaFile: c.FREJA_SERVER_CA_FILE,
+      signingCertFiles: c.FREJA_SIGNING_CERT_FILES ? c.FREJA_SIGNING_CERT_FILES.split(',').map((f) => f.trim()).filter(Boolean) : [],
+      caFiles: c.FREJA_CA_FILES ? c.FREJA_CA_FILES.split(',').map((f) => f.trim()).filter(Boolean) : [],
+      relyingPartyId: c.FREJA_RELYING_PARTY_ID,
+      appLink: c.FREJA_APP_LINK,
+      timeoutMs: c.FREJA_TIMEOUT_MS,
+      pollIntervalMs: c.FREJA_POLL_INTERVAL_MS,
+    },
     // -- upi --
+    upi: {
+      url: c.UPI_URL,
+      senderId: c.UPI_SENDER_ID ?? (sandbox ? 'sedex://T0-ZZ-SANDBOX' : undefined),
+      spidCategory: c.UPI_SPID_CATEGORY ?? (sandbox ? 'SANDBOX.SPID' : undefined),
+      clientCertFile: c.UPI_CLIENT_CERT_FILE,
+      clientKeyFile: c.UPI_CLIENT_KEY_FILE,
+      serverCaFile: c.UPI_SERVER_CA_FILE,
+      timeoutMs: c.UPI_TIMEOUT_MS,
+      testDeliveryFlag: c.UPI_TEST_DELIVERY ?? sandbox,
+      rateLimitPerAccount: c.UPI_RATE_LIMIT_PER_ACCOUNT,
+    },
     // -- counter --
+    counter: {
+      caseTtlDays: c.COUNTER_CASE_TTL_DAYS,
+      lockMinutes: c.COUNTER_LOCK_MINUTES,
+    },
   };
 }
 
 function isSecretKey(key: string): boolean {
   return /SECRET|KEY|PASSWORD|DATABASE_URL/.test(key);
+}
+
+/** In-person identification at a counter; see src/verification/manual. */
+export interface CounterConfig {
+  /** How long a counter document (its QR code and short code) stays valid, in days. */
+  caseTtlDays: number;
+  /** How long a case stays locked to the verifier who opened it, in minutes. */
+  lockMinutes: number;
 }

@@ -10,6 +10,9 @@ import Koa from 'koa';
 
 import type { Config } from '../config.js';
 import { createMobileIdSimulator, type MobileIdSimulator } from '../simulators/mobileid/index.js';
+import { createSrsSimulator, type SrsSimulator } from '../simulators/srs/index.js';
+import { createFrejaSimulator, type FrejaSimulator } from '../simulators/freja/index.js';
+import { createUpiSimulator, type UpiSimulator } from '../simulators/upi/index.js';
 
 export interface Sandbox {
   /** Base URL to configure the Mobile ID client with. */
@@ -19,6 +22,20 @@ export interface Sandbox {
   /** The virtual phone page a person uses to approve requests. */
   phoneUrl: string;
   mobileId: MobileIdSimulator;
+  /** Swisscom SRS: the endpoints, client credentials and callback keys the SRS client uses. */
+  srs: ReturnType<SrsSimulator['endpoints']>;
+  srsSimulator: SrsSimulator;
+  /** Base URL to configure the Freja eID client with. */
+  frejaUrl: string;
+  /** The simulator's JWS signing certificate (with its issuing CA) and root CA, PEM. */
+  frejaSigningCertPem: string;
+  frejaRootPem: string;
+  /** The sandbox app page; a link to it with `?transactionReference=` stands in for the app link. */
+  frejaAppUrl: string;
+  freja: FrejaSimulator;
+  /** The UPI query service endpoint (AHV register check) to configure the UPI client with. */
+  upiUrl: string;
+  upi: UpiSimulator;
   close(): Promise<void>;
 }
 
@@ -29,6 +46,16 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     dtbdPrefix: config.mobileId.dtbdPrefix,
     basePath: '/mobileid',
   });
+  const freja = await createFrejaSimulator({
+    ...(config.dataDir === ':memory:' ? {} : { dataDir: path.join(config.dataDir) }),
+    basePath: '/freja',
+  });
+  const upi = createUpiSimulator({ basePath: '/upi', senderId: config.upi.senderId, spidCategory: config.upi.spidCategory });
+  const srs = await createSrsSimulator({
+    basePath: '/srs',
+    ...(config.srs.clientId ? { clientId: config.srs.clientId } : {}),
+    ...(config.srs.clientSecret ? { clientSecret: config.srs.clientSecret } : {}),
+  });
   const app = new Koa();
   app.use(async (ctx, next) => {
     await next();
@@ -37,6 +64,9 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
   // One entry per simulator: its router (under its own base path) and how to stop it.
   const simulators: { router: Router; close(): void | Promise<void> }[] = [
     { router: mobileId.router, close: () => mobileId.close() },
+    { router: srs.router, close: () => srs.close() },
+    { router: freja.router, close: () => freja.close() },
+    { router: upi.router, close: () => upi.close() },
   ];
   for (const { router } of simulators) {
     app.use(router.routes());
@@ -55,6 +85,15 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     mobileIdRootPem: mobileId.rootCaPem,
     phoneUrl: `${publicBase}/mobileid/phone`,
     mobileId,
+    srs: srs.endpoints(base),
+    srsSimulator: srs,
+    frejaUrl: `${base}/freja`,
+    frejaSigningCertPem: freja.signingCertPem,
+    frejaRootPem: freja.rootCaPem,
+    frejaAppUrl: `${publicBase}/freja/app`,
+    freja,
+    upiUrl: `${base}${upi.endpointPath}`,
+    upi,
     close: async () => {
       await Promise.all(simulators.map((s) => s.close()));
       await new Promise<void>((resolve) => {

@@ -11,6 +11,10 @@ import type { Logger } from '../../logger.js';
 import type { Sandbox } from '../../sandbox/simulators.js';
 import type { VerificationMethod } from '../../verification/index.js';
 import type { MethodRoutes } from '../stepup.js';
+import { srsFeature } from './srs.js';
+import { frejaFeature } from './freja.js';
+import { ahvFeature } from './ahv.js';
+import { counterFeature } from './counter.js';
 
 type Catalogue = Record<string, string>;
 
@@ -39,5 +43,9 @@ export async function verificationFeatures(deps: FeatureDeps): Promise<Verificat
   const features: VerificationFeature[] = [];
   // One line per method (kept in this order: online methods first, as the step-up page lists them).
   void deps;
+  features.push(await srsFeature(deps));
+  features.push(await frejaFeature(deps));
+  features.push(counterFeature(deps));
+  features.push(await ahvFeature(deps));
   return features;
 }
