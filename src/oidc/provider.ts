@@ -12,7 +12,7 @@ import { renderPage } from '../web/render.js';
 import { pickLocale, translate } from '../web/i18n.js';
 import { createAdapter } from './adapter.js';
 import { installHashedClientSecrets } from './clients.js';
-import { requestedAcrValues } from '../qor/index.js';
+import { requestedAcrValues, selectVerifiedClaims } from '../qor/index.js';
 import { asksForAhvNumber, CLAIMS, SCOPES } from './claims.js';
 import { ahvClaimAllowed, EXTRA_CLIENT_METADATA, minimumAcrOf } from './client-policy.js';
 
@@ -223,7 +223,13 @@ export function createProvider(opts: ProviderOptions): Provider {
         ahvNumber: ahvClaimAllowed(ctx.oidc.client) && asksForAhvNumber(source),
       });
       if (!claims) return undefined;
-      return { accountId: sub, claims: async () => ({ ...claims, sub }) };
+      return {
+        accountId: sub,
+        claims: async (_use, _scope, requested) => ({
+          ...selectVerifiedClaims(claims, (requested as { verified_claims?: unknown } | undefined)?.verified_claims),
+          sub,
+        }),
+      };
     },
     // RFC 9470: access tokens (JWT form and introspection) say how and when the user authenticated.
     extraTokenClaims: async (ctx, token) => {

@@ -1,10 +1,12 @@
 /**
  * Quality of Registration: the public surface of the policy engine.
  *
- * A login: `validVerifications`/`validKinds` (the user's verifications, now, this serial) →
+ * A login: `validVerifications` (the user's verifications that count now, for this serial) →
  * `evaluateRequest` (the RP's acr values, the client minimum, the QoA and checks of the login) →
  * satisfied: `acr` and `arm_values`; otherwise the step-up `options`. `fulfilledQors` gives the
- * `fulfilled_qors` claim. `validateCatalogue` runs at start-up.
+ * `fulfilled_qors` claim. Both weigh the verifications with `countingKinds`: an AHV check counts
+ * for an "…AndAhv" QoR only when it is about the person the other part proved.
+ * `validateCatalogue` runs at start-up.
  */
 export {
   QorSteps,
@@ -26,12 +28,13 @@ export {
   fulfils,
   fulfilledQors,
   validVerifications,
-  validKinds,
+  countingKinds,
   expiresAt,
   DEFAULT_VALIDITY,
   evaluateRequest,
   requiredChecks,
   type Clauses,
+  type HeldVerification,
   type VerificationContext,
   type Validity,
   type PolicyRequest,
@@ -47,3 +50,4 @@ export { loadCatalogue } from './repository.js';
 export { loadQorPolicy, type QorPolicyFile } from './policy-file.js';
 export { seedPolicy } from './seed.js';
 export { CatalogueCache } from './catalogue-cache.js';
+export { selectVerifiedClaims } from './verified-claims.js';

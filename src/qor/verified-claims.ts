@@ -68,3 +68,19 @@ export function verifiedIdentityClaims(
     },
   };
 }
+
+/**
+ * OpenID Connect for Identity Assurance: the RP names the claims it wants inside
+ * `verified_claims.claims` of its claims parameter, and receives only those (and no
+ * `verified_claims` at all when none of them was proven). A request without that list gets every
+ * proven claim.
+ */
+export function selectVerifiedClaims(released: Record<string, unknown>, request: unknown): Record<string, unknown> {
+  const verified = released.verified_claims as { verification: unknown; claims: Record<string, unknown> } | undefined;
+  if (!verified) return released;
+  const wanted = (request as { claims?: unknown } | null | undefined)?.claims;
+  if (typeof wanted !== 'object' || wanted === null) return released;
+  const claims = Object.fromEntries(Object.entries(verified.claims).filter(([key]) => key in wanted));
+  const { verified_claims: _dropped, ...rest } = released;
+  return Object.keys(claims).length ? { ...rest, verified_claims: { ...verified, claims } } : rest;
+}

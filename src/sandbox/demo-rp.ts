@@ -27,13 +27,19 @@ interface PendingLogin {
 
 export async function ensureDemoClient(provider: Provider, db: Db, config: Config): Promise<void> {
   const existing = await db('oidc_payloads').where({ model: 'Client', id: DEMO_CLIENT_ID }).first();
-  if (existing) return;
+  if (existing) {
+    const payload = typeof existing.payload === 'string' ? JSON.parse(existing.payload) : existing.payload;
+    if (payload.ahv_claim_allowed === true) return;
+    // Registered by an older version: the demo is allowed the AHV number claim now.
+    await db('oidc_payloads').where({ model: 'Client', id: DEMO_CLIENT_ID }).delete();
+  }
   await registerClient(provider, db, {
     client_id: DEMO_CLIENT_ID,
     client_name: 'Sandbox demo service',
     token_endpoint_auth_method: 'none',
     redirect_uris: [`${config.issuer}/sandbox/callback`],
     post_logout_redirect_uris: [`${config.issuer}/sandbox`],
+    ahv_claim_allowed: true,
   });
 }
 
@@ -66,7 +72,7 @@ export function demoRpRouter(opts: { config: Config; phoneUrl: string; acrValues
     const config = await rpConfig();
     const pending: PendingLogin = { verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
     ctx.cookies.set(COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), { httpOnly: true, sameSite: 'lax', signed: true, maxAge: 10 * 60_000, secure: ctx.secure });
-    const scope = ['openid', 'phone', 'profile', ...(ctx.query.location === '1' ? ['mobileid_location'] : [])].join(' ');
+    const scope = ['openid', 'phone', 'profile', ...(ctx.query.location === '1' ? ['mobileid_location'] : []), ...(ctx.query.ahv === '1' ? ['ahv'] : [])].join(' ');
     const acr = typeof ctx.query.acr === 'string' && opts.acrValues.includes(ctx.query.acr) ? ctx.query.acr : undefined;
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: `${opts.config.issuer}/sandbox/callback`,
