@@ -13,7 +13,7 @@ import {
   evaluateLogin,
   fulfilledQors,
   qoaSystemName,
-  validKinds,
+  validVerifications,
   type LoginFacts,
   type MethodKind,
   type PolicyCatalogue,
@@ -129,6 +129,7 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
         essential,
         done: doneList(c.catalogue, c.verifications, c.login, locale),
         options: optionList(c.evaluation, methods, locale),
+        otherPerson: otherPersonHint(c.evaluation, locale),
         notice: notice && { text: translate(locale, notice), error: ctx.query.kind !== 'info' },
         pending: pending.map((v) => translate(locale, `verification.method.${v.method}`)),
         unreachable: c.evaluation.satisfied === undefined && c.evaluation.options.length === 0,
@@ -175,14 +176,23 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
   };
 }
 
-function doneList(catalogue: PolicyCatalogue, verifications: Parameters<typeof validKinds>[0], login: CompletedLogin, locale: Parameters<typeof translate>[0]): string[] {
-  const kinds = validKinds(verifications, { now: new Date(), serial: login.facts.serial });
+function doneList(catalogue: PolicyCatalogue, verifications: Parameters<typeof validVerifications>[0], login: CompletedLogin, locale: Parameters<typeof translate>[0]): string[] {
+  const valid = validVerifications(verifications, { now: new Date(), serial: login.facts.serial });
   return [
     translate(locale, 'stepup.done.mobileid'),
-    ...fulfilledQors(catalogue, kinds)
+    ...fulfilledQors(catalogue, valid)
       .filter((q) => q.steps !== 1)
       .map((q) => translate(locale, q.nameKey)),
   ];
+}
+
+/**
+ * Why a part the user already did is offered again: an AHV check made for another person than the
+ * one the online or counter identification proved does not count (the AHV part remains).
+ */
+function otherPersonHint(evaluation: RequestEvaluation, locale: Parameters<typeof translate>[0]): string | undefined {
+  if (evaluation.satisfied !== undefined) return undefined;
+  return evaluation.options.some((o) => o.unmatched?.includes('ahv')) ? translate(locale, 'stepup.ahv_other_person') : undefined;
 }
 
 function optionList(evaluation: RequestEvaluation, methods: MethodRegistry, locale: Parameters<typeof translate>[0]) {

@@ -1,12 +1,14 @@
 /**
  * The policy engine: which QoRs a user fulfils, what is missing, and whether a relying party's
  * request (acr values naming LoTs, QoRs or QoAs) is met. Pure and deterministic: the caller
- * passes the time, the login's serial and the checks that passed.
+ * passes the time, the login's serial, the checks that passed and the user's verifications with
+ * the identity each one is about (compared with src/identity, which depends on nothing).
  *
  * The engine expects a catalogue that passed `validateCatalogue`; rows it still cannot place
  * (a missing strength or QoA) are never trusted.
  */
 import { ConfigError } from '../errors.js';
+import { samePerson } from '../identity/index.js';
 import {
   QorSteps,
   type LevelOfTrust,
@@ -44,25 +46,66 @@ export function requirementOf(steps: QorSteps): Clauses | 'never' {
   }
 }
 
-/** The clauses of a QoR the user has not met yet (an OR clause: the user chooses), or `'never'`. */
-export function missingFor(qor: Qor, kinds: ReadonlySet<MethodKind>): { clauses: Clauses } | 'never' {
-  const requirement = requirementOf(qor.steps);
-  if (requirement === 'never') return 'never';
-  return { clauses: requirement.filter((clause) => !clause.some((kind) => kinds.has(kind))) };
+/** A verification that counts now (see `validVerifications`), as far as a requirement looks at it. */
+export type HeldVerification = Pick<Verification, 'kind' | 'identity'>;
+
+/**
+ * The kinds that count towards a requirement, given the verifications that count now.
+ *
+ * `auto` and `manual` count as they are. An `ahv` check required together with other kinds (the
+ * "…AndAhv" steps) must be about the same person as the verification it is combined with: it
+ * counts only when it recorded the identity it checked and that identity is the same person
+ * (`samePerson`: names and date of birth) as the one proven by a verification of the kinds it is
+ * combined with. While the user has no verification of those kinds yet, a check with a recorded
+ * identity counts for its own clause: the QoR is not fulfilled before the other part is done, and
+ * that part must then prove the same person.
+ */
+export function countingKinds(requirement: Clauses, held: readonly HeldVerification[]): Set<MethodKind> {
+  const kinds = new Set(held.filter((v) => v.kind !== 'ahv').map((v) => v.kind));
+  const checks = held.filter((v) => v.kind === 'ahv');
+  if (checks.length === 0) return kinds;
+  const partnerKinds = new Set(requirement.filter((clause) => !clause.includes('ahv')).flat());
+  const combined = requirement.some((clause) => clause.includes('ahv')) && partnerKinds.size > 0;
+  if (!combined) {
+    kinds.add('ahv');
+    return kinds;
+  }
+  const partners = held.filter((v) => partnerKinds.has(v.kind));
+  const counts = checks.some(
+    ({ identity }) =>
+      identity !== undefined && (partners.length === 0 || partners.some((partner) => partner.identity !== undefined && samePerson(identity, partner.identity))),
+  );
+  if (counts) kinds.add('ahv');
+  return kinds;
 }
 
-/** Whether the kinds a user has verified fulfil a QoR. */
-export function fulfils(qor: Qor, kinds: ReadonlySet<MethodKind>): boolean {
-  const missing = missingFor(qor, kinds);
+/**
+ * What a QoR still needs: the clauses the user has not met (an OR clause: the user chooses), and
+ * `unmatched`, the kinds the user holds that do not count for it because they cannot be tied to
+ * the person the other part proved (see `countingKinds`; present only when not empty). `'never'`
+ * for Dummy.
+ */
+export function missingFor(qor: Qor, held: readonly HeldVerification[]): { clauses: Clauses; unmatched?: MethodKind[] } | 'never' {
+  const requirement = requirementOf(qor.steps);
+  if (requirement === 'never') return 'never';
+  const kinds = countingKinds(requirement, held);
+  const clauses = requirement.filter((clause) => !clause.some((kind) => kinds.has(kind)));
+  const unmatched = [...new Set(held.map((v) => v.kind))].filter((kind) => !kinds.has(kind) && clauses.some((clause) => clause.includes(kind)));
+  return unmatched.length ? { clauses, unmatched } : { clauses };
+}
+
+/** Whether the verifications that count now fulfil a QoR. */
+export function fulfils(qor: Qor, held: readonly HeldVerification[]): boolean {
+  const missing = missingFor(qor, held);
   return missing !== 'never' && missing.clauses.length === 0;
 }
 
 /**
- * Every QoR the user fulfils, weakest first (strength level, then id); their `systemName`s are
- * the `fulfilled_qors` claim.
+ * Every QoR the user fulfils with the verifications that count now, weakest first (strength
+ * level, then id); their `systemName`s are the `fulfilled_qors` claim.
  */
-export function fulfilledQors(catalogue: PolicyCatalogue, kinds: ReadonlySet<MethodKind>): Qor[] {
-  return placedQors(catalogue).filter((qor) => fulfils(qor, kinds));
+export function fulfilledQors(catalogue: PolicyCatalogue, held: readonly HeldVerification[]): Qor[] {
+  return placedQors(catalogue).filter((qor) => fulfils(qor, held));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +122,7 @@ export interface VerificationContext {
  * to the serial of the current login (case-insensitive). A verification bound to an old serial
  * does not count. Invalid dates never count.
  */
-export function validVerifications(verifications: readonly Verification[], context: VerificationContext): Verification[] {
+export function validVerifications<V extends Verification>(verifications: readonly V[], context: VerificationContext): V[] {
   const serial = context.serial?.toUpperCase();
   const now = context.now.getTime();
   return verifications.filter(
@@ -89,11 +132,6 @@ export function validVerifications(verifications: readonly Verification[], conte
       v.expiresAt.getTime() > now &&
       (v.boundSerial === null || (serial !== undefined && v.boundSerial.toUpperCase() === serial)),
   );
-}
-
-/** The method kinds the user has valid verifications of. */
-export function validKinds(verifications: readonly Verification[], context: VerificationContext): Set<MethodKind> {
-  return new Set(validVerifications(verifications, context).map((v) => v.kind));
 }
 
 /** How long a verification stays valid, in calendar units (UTC). */
@@ -138,8 +176,8 @@ export interface PolicyRequest {
 }
 
 export interface LoginState {
-  /** The kinds of the user's valid verifications (`validKinds`). */
-  kinds: ReadonlySet<MethodKind>;
+  /** The user's verifications that count now (`validVerifications`). */
+  verifications: readonly HeldVerification[];
   /** The level of the QoA this login reached. */
   qoaLevel: number;
   /** Names of the additional checks this login passed, e.g. `geofencing`. */
@@ -171,6 +209,8 @@ export interface StepUpOption {
   qor: Qor;
   /** What is missing for the value and the minimum together. */
   missing: Clauses;
+  /** Kinds the user holds that do not count here because they cannot be tied to the person the other part proved (see `missingFor`); only when not empty. */
+  unmatched?: MethodKind[];
 }
 
 interface EvaluationCommon {
@@ -188,7 +228,7 @@ export type RequestEvaluation =
 /** How one value stands for this login. */
 type Judgement =
   | { state: 'met' }
-  | { state: 'reachable'; qor: Qor; missing: Clauses }
+  | { state: 'reachable'; qor: Qor; missing: Clauses; unmatched: MethodKind[] }
   | { state: 'unreachable'; reason: UnreachableReason };
 
 /**
@@ -238,9 +278,9 @@ export function evaluateRequest(catalogue: PolicyCatalogue, request: PolicyReque
     const floor = minimumJudgement?.state === 'reachable' ? minimumJudgement : undefined;
     for (const [value, j] of candidates) {
       if (j.state === 'reachable') {
-        options.push({ value, qor: j.qor, missing: conjoin(j.missing, floor?.missing ?? []) });
+        options.push(option(value, j.qor, conjoin(j.missing, floor?.missing ?? []), [...j.unmatched, ...(floor?.unmatched ?? [])]));
       } else if (j.state === 'met' && floor) {
-        options.push({ value, qor: floor.qor, missing: conjoin(floor.missing) });
+        options.push(option(value, floor.qor, conjoin(floor.missing), floor.unmatched));
       }
     }
   }
@@ -249,6 +289,11 @@ export function evaluateRequest(catalogue: PolicyCatalogue, request: PolicyReque
 
 // ---------------------------------------------------------------------------------------------
 // Internals
+
+function option(value: string, qor: Qor, missing: Clauses, unmatched: readonly MethodKind[]): StepUpOption {
+  const kinds = [...new Set(unmatched)].filter((kind) => missing.some((clause) => clause.includes(kind)));
+  return kinds.length ? { value, qor, missing, unmatched: kinds } : { value, qor, missing };
+}
 
 type Named = { kind: 'qor'; row: Qor } | { kind: 'lot'; row: LevelOfTrust } | { kind: 'qoa'; row: Qoa };
 
@@ -293,17 +338,22 @@ function judgeValue(index: CatalogueIndex, value: string, state: LoginState): Ju
     case 'qoa':
       return state.qoaLevel >= named.row.level ? { state: 'met' } : { state: 'unreachable', reason: 'qoa_too_low' };
     case 'qor':
-      return judgeQor(index, named.row, state.kinds);
+      return judgeQor(index, named.row, state.verifications);
     case 'lot':
       return judgeLot(index, named.row, state);
   }
 }
 
-function judgeQor(index: CatalogueIndex, qor: Qor, kinds: ReadonlySet<MethodKind>): Judgement {
+function judgeQor(index: CatalogueIndex, qor: Qor, held: readonly HeldVerification[]): Judgement {
   if (!index.strengths.has(qor.strengthId)) return { state: 'unreachable', reason: 'misconfigured' };
-  const missing = missingFor(qor, kinds);
+  return reachable(qor, held);
+}
+
+/** A QoR judged by what is missing: met, reachable by verifying, or never (Dummy). */
+function reachable(qor: Qor, held: readonly HeldVerification[]): Judgement {
+  const missing = missingFor(qor, held);
   if (missing === 'never') return { state: 'unreachable', reason: 'dummy' };
-  return missing.clauses.length === 0 ? { state: 'met' } : { state: 'reachable', qor, missing: missing.clauses };
+  return missing.clauses.length === 0 ? { state: 'met' } : { state: 'reachable', qor, missing: missing.clauses, unmatched: missing.unmatched ?? [] };
 }
 
 function judgeLot(index: CatalogueIndex, lot: LevelOfTrust, state: LoginState): Judgement {
@@ -316,11 +366,10 @@ function judgeLot(index: CatalogueIndex, lot: LevelOfTrust, state: LoginState): 
   const strongEnough = placedQors(index.catalogue).filter(
     (qor) => qor.steps !== QorSteps.Dummy && (index.strengths.get(qor.strengthId)?.level ?? -Infinity) >= strength.level,
   );
-  if (strongEnough.some((qor) => fulfils(qor, state.kinds))) return { state: 'met' };
+  if (strongEnough.some((qor) => fulfils(qor, state.verifications))) return { state: 'met' };
   const weakest = strongEnough[0];
   if (!weakest) return { state: 'unreachable', reason: 'no_qor' };
-  const missing = missingFor(weakest, state.kinds);
-  return missing === 'never' ? { state: 'unreachable', reason: 'dummy' } : { state: 'reachable', qor: weakest, missing: missing.clauses };
+  return reachable(weakest, state.verifications);
 }
 
 /** The names of the checks a LoT requires (see `LevelOfTrustChecks`). */

@@ -2,7 +2,7 @@
  * From a login and the user's verifications to what the engine and the tokens need: the login
  * state, the requested values of an authorization, `fulfilled_qors` and `arm_values`.
  */
-import { evaluateRequest, fulfilledQors, validKinds, validVerifications, type PolicyRequest, type RequestEvaluation } from './engine.js';
+import { evaluateRequest, fulfilledQors, validVerifications, type PolicyRequest, type RequestEvaluation } from './engine.js';
 import { verifiedIdentityClaims } from './verified-claims.js';
 import type { PolicyCatalogue, Verification } from './model.js';
 
@@ -40,7 +40,7 @@ export function evaluateLogin(
   now = new Date(),
 ): RequestEvaluation {
   return evaluateRequest(catalogue, request, {
-    kinds: validKinds(verifications, { now, serial: login.serial }),
+    verifications: validVerifications(verifications, { now, serial: login.serial }),
     qoaLevel: qoaLevel(catalogue, login.qoaMethod),
     passedChecks: new Set(login.passedChecks),
   });
@@ -58,12 +58,11 @@ export function qorClaims(
   now = new Date(),
 ): { fulfilled_qors: string[]; arm_values: string[] } & Record<string, unknown> {
   const valid = validVerifications(verifications, { now, serial: login.serial });
-  const kinds = validKinds(valid, { now, serial: login.serial });
-  const fulfilled = fulfilledQors(catalogue, kinds);
+  const fulfilled = fulfilledQors(catalogue, valid);
   const armValues = request.values.length || request.minimum ? evaluateLogin(catalogue, verifications, login, request, now).armValues : [];
   const strongest = fulfilled.at(-1)?.systemName;
   return {
-    ...verifiedIdentityClaims(valid as (Verification & { evidence?: unknown })[], strongest),
+    ...verifiedIdentityClaims(valid, strongest),
     fulfilled_qors: fulfilled.map((q) => q.systemName),
     arm_values: armValues,
   };

@@ -2,6 +2,7 @@
  * The policy model: the rows of the policy tables as the engine sees them (DESIGN.md, "The policy
  * model"; specs/quality-of-registration.txt). Plain data, no behaviour beyond type guards.
  */
+import type { PersonIdentity } from '../identity/index.js';
 import type { GeofenceThresholds } from '../mobileid/index.js';
 
 /** `servicecorelogin_quality_of_registration.steps`: what a user must have verified. */
@@ -92,6 +93,12 @@ export interface Verification {
   expiresAt: Date;
   /** The Mobile ID serial the verification is bound to; null when it is not bound. */
   boundSerial: string | null;
+  /**
+   * The person the verification is about: the identity an `auto` or `manual` method proved, or the
+   * identity an `ahv` check checked against the register. Absent when the names and date of birth
+   * were not all recorded; such a verification cannot be tied to another one (see `countingKinds`).
+   */
+  identity?: PersonIdentity | undefined;
 }
 
 /** All policy rows, as loaded from the tables. */

@@ -1,24 +1,18 @@
 /**
- * The identity a user claims before a verification (names, date of birth, nationality), and the
- * comparison of a claimed identity with the one a provider proved.
- *
- * Names are compared the way a person at a counter would: case, accents and umlaut spellings
- * (Müller = Mueller = MULLER), hyphens and apostrophes, extra spaces do not matter; a user may give
- * fewer given names than the document holds (Anna = Anna Maria), but every given name the user
- * gave must be on the document. Family names must match as a whole, or as one part of a double
- * name (Meier = Meier-Müller).
+ * The identity a user claims before a verification (names, date of birth, nationality): the form
+ * that asks for it, and how a verification records the identity it proved or checked. How two
+ * identities are compared lives in src/identity (shared with the policy engine).
  */
-export interface ClaimedIdentity {
-  /** All given names, as the user typed them. */
-  givenNames: string;
-  familyName: string;
-  /** ISO 8601 date, YYYY-MM-DD. */
-  birthDate: string;
-  /** ISO 3166-1 alpha-2 country code, upper case; absent when not asked. */
-  nationality?: string;
-}
+import type { ClaimedIdentity, IdentityField, PersonIdentity } from '../identity/index.js';
 
-export type IdentityField = keyof ClaimedIdentity;
+export {
+  familyNamesMatch,
+  givenNamesMatch,
+  identityMismatches,
+  type ClaimedIdentity,
+  type IdentityField,
+  type PersonIdentity,
+} from '../identity/index.js';
 
 /** Translation keys of the problems with a submitted identity form, by field. */
 export type IdentityErrors = Partial<Record<IdentityField, string>>;
@@ -52,62 +46,6 @@ function isPastDate(value: string, today: Date): boolean {
   return Number(m[1]) >= 1900 && date.getTime() < today.getTime();
 }
 
-/** The spellings a name may take: accents dropped, and German umlauts written out (ü → ue). */
-function spellings(name: string): string[] {
-  const base = name
-    .toLowerCase()
-    .replace(/ß/g, 'ss')
-    .replace(/æ/g, 'ae')
-    .replace(/œ/g, 'oe')
-    .replace(/ø/g, 'o')
-    .replace(/[-'’.]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const stripped = base.normalize('NFD').replace(/\p{M}/gu, '');
-  const umlauts = base.replace(/ä/g, 'ae').replace(/ö/g, 'oe').replace(/ü/g, 'ue').normalize('NFD').replace(/\p{M}/gu, '');
-  return [...new Set([stripped, umlauts])];
-}
-
-function tokens(spelling: string): string[] {
-  return spelling.split(' ').filter(Boolean);
-}
-
-/** Every given name the user gave is among the proven ones (in any order). */
-export function givenNamesMatch(claimed: string, proven: string): boolean {
-  return spellings(claimed).some((c) =>
-    spellings(proven).some((p) => {
-      const have = tokens(p);
-      const want = tokens(c);
-      return want.length > 0 && want.every((t) => have.includes(t));
-    }),
-  );
-}
-
-/** The same family name, or one part of a double name given alone. */
-export function familyNamesMatch(claimed: string, proven: string): boolean {
-  return spellings(claimed).some((c) =>
-    spellings(proven).some((p) => {
-      if (c === p) return true;
-      const [shorter, longer] = c.length <= p.length ? [c, p] : [p, c];
-      const parts = tokens(shorter);
-      const whole = ` ${longer} `;
-      return parts.length > 0 && whole.includes(` ${parts.join(' ')} `);
-    }),
-  );
-}
-
-/** The fields of a claimed identity that a proven identity contradicts (empty when it matches). */
-export function identityMismatches(
-  claimed: ClaimedIdentity,
-  proven: { givenNames?: string | undefined; familyName?: string | undefined; birthDate?: string | undefined },
-): IdentityField[] {
-  const out: IdentityField[] = [];
-  if (proven.givenNames === undefined || !givenNamesMatch(claimed.givenNames, proven.givenNames)) out.push('givenNames');
-  if (proven.familyName === undefined || !familyNamesMatch(claimed.familyName, proven.familyName)) out.push('familyName');
-  if (proven.birthDate === undefined || proven.birthDate.slice(0, 10) !== claimed.birthDate) out.push('birthDate');
-  return out;
-}
-
 /** The evidence fields (see src/qor/verified-claims.ts) of a proven identity. */
 export function identityEvidence(proven: { givenNames: string; familyName: string; birthDate: string; nationality?: string | undefined }) {
   return {
@@ -116,4 +54,30 @@ export function identityEvidence(proven: { givenNames: string; familyName: strin
     birthdate: proven.birthDate.slice(0, 10),
     ...(proven.nationality ? { nationalities: [proven.nationality] } : {}),
   };
+}
+
+/** The evidence field under which an AHV register check records the identity it checked. */
+export function checkedIdentityEvidence(person: PersonIdentity) {
+  return { checked: { given_names: person.givenNames, family_name: person.familyName, birthdate: person.birthDate } };
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+/**
+ * The person a stored verification is about, from its evidence: for an AHV register check the
+ * identity it checked against the register (`checked`), for the other methods the identity they
+ * proved (`given_name`, `family_name`, `birthdate`). Undefined unless names and date of birth are
+ * all recorded.
+ */
+export function recordedIdentity(kind: string, evidence: Record<string, unknown>): PersonIdentity | undefined {
+  const source = kind === 'ahv' ? evidence.checked : evidence;
+  if (!source || typeof source !== 'object') return undefined;
+  const e = source as Record<string, unknown>;
+  const givenNames = text(kind === 'ahv' ? e.given_names : e.given_name);
+  const familyName = text(e.family_name);
+  const birthDate = text(e.birthdate)?.slice(0, 10);
+  if (!givenNames || !familyName || !birthDate || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate)) return undefined;
+  return { givenNames, familyName, birthDate };
 }

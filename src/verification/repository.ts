@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 
 import type { Db } from '../db/index.js';
 import type { MethodKind, Verification, VerificationStatus } from '../qor/index.js';
+import { recordedIdentity } from './identity.js';
 
 export interface NewVerification {
   accountId: string;
@@ -37,6 +38,8 @@ interface Row {
 }
 
 function fromRow(r: Row): StoredVerification {
+  const evidence = typeof r.evidence === 'string' ? (JSON.parse(r.evidence) as Record<string, unknown>) : r.evidence;
+  const identity = recordedIdentity(r.kind, evidence);
   return {
     id: r.id,
     accountId: r.account_id,
@@ -44,7 +47,8 @@ function fromRow(r: Row): StoredVerification {
     kind: r.kind,
     status: r.status,
     providerReference: r.provider_reference,
-    evidence: typeof r.evidence === 'string' ? (JSON.parse(r.evidence) as Record<string, unknown>) : r.evidence,
+    evidence,
+    ...(identity ? { identity } : {}),
     boundSerial: r.bound_serial,
     verifiedAt: r.verified_at ?? new Date(0),
     expiresAt: r.expires_at ?? new Date(0),

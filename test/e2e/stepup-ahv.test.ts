@@ -14,10 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
 import type { RunningServer } from '../../src/server.js';
 import { recordVerification, type VerificationMethod } from '../../src/verification/index.js';
-import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
+import { Browser, formAction } from '../helpers/browser.js';
 import { migratedDb } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { freePort, startTestServer } from '../helpers/server.js';
+import { chooseMethod, submitForm } from '../helpers/stepup.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -89,14 +90,8 @@ async function mobileIdLogin(browser: Browser, msisdn: string, params: Record<st
   return waitForResult(on, browser, waiting);
 }
 
-async function post(browser: Browser, page: Attempt, suffix: string, form: Record<string, string>, on = server): Promise<Attempt> {
-  const action = new URL(formAction(page.html, suffix), page.url);
-  const r = await browser.follow(action, on.url, { form: { csrf: hiddenInput(page.html, 'csrf'), ...form } });
-  return { ...page, url: r.url, status: r.res.status, html: r.left ? '' : await r.res.text(), ...(r.left ? { callback: r.left } : {}) };
-}
-
-const choose = (browser: Browser, page: Attempt, method: string, on = server) => post(browser, page, '/start', { method }, on);
-const submitAhv = (browser: Browser, page: Attempt, form: Record<string, string>, on = server) => post(browser, page, '/ahv', form, on);
+const choose = (browser: Browser, page: Attempt, method: string, on = server) => chooseMethod(on, browser, page, method);
+const submitAhv = (browser: Browser, page: Attempt, form: Record<string, string>, on = server) => submitForm(on, browser, page, '/ahv', form);
 
 const seen = (on = server) => on.sandbox!.upi.requests.length;
 

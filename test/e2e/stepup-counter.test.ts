@@ -17,9 +17,12 @@ import { findAccountByMsisdn } from '../../src/accounts/index.js';
 import { grantRole } from '../../src/admin/index.js';
 import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
+import { CHECKED_ID_CARD, chooseCounter as chooseCounterOn, counterCode, deskOpen as deskOpenOn, submitCounterIdentity } from '../helpers/counter.js';
+import { consoleVisit as consoleVisitOn, openPage, type Page } from '../helpers/pages.js';
 import { decodeQrPdf, decodeQrSvg } from '../helpers/qr.js';
-import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
+import { createRp, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { startSandboxServer } from '../helpers/server.js';
+import { rpLogin as rpLoginOn } from '../helpers/stepup.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -30,12 +33,6 @@ const ALICE = '41700092502';
 const BOB = '41791260001';
 const ADMIN_ONLY = '41791260002';
 const LATE_USER = '41791260003';
-
-interface Page {
-  url: URL;
-  status: number;
-  html: string;
-}
 
 let server: RunningServer;
 let cleanup: () => Promise<void>;
@@ -50,57 +47,17 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-async function open(browser: Browser, target: string, form?: Record<string, string>): Promise<Page> {
-  const r = await browser.follow(new URL(target, server.url), server.url, form ? { form } : {});
-  expect(r.left, 'stays on the provider').toBeUndefined();
-  return { url: r.url, status: r.res.status, html: await r.res.text() };
-}
-
-/** Waits on the Mobile ID page until the login went on (approving on the virtual phone when asked). */
-async function confirmOnPhone(browser: Browser, page: Page, msisdn: string, approve: boolean): Promise<Page> {
-  if (approve) {
-    expect(page.html).toContain('id="mobileid-status"');
-    await phone(server).approve(msisdn);
-  }
-  let current = page;
-  const started = Date.now();
-  while (current.html.includes('id="mobileid-status"') && Date.now() - started < 15_000) {
-    await new Promise((r) => setTimeout(r, 250));
-    current = await open(browser, current.url.href);
-  }
-  return current;
-}
-
-/** Opens a console page; when it asks for a login, logs in with Mobile ID and comes back. */
-async function consoleVisit(browser: Browser, target: string, msisdn: string, approve: boolean): Promise<Page> {
-  const first = await open(browser, target);
-  if (!first.url.pathname.startsWith('/interaction/')) return first;
-  const action = new URL(formAction(first.html, '/login'), first.url);
-  const waiting = await open(browser, action.href, { csrf: hiddenInput(first.html, 'csrf'), phone: `+${msisdn}` });
-  return confirmOnPhone(browser, waiting, msisdn, approve);
-}
-
-/** An RP login up to the step-up page (or straight back to the RP). */
-async function rpLogin(browser: Browser, msisdn: string, params: Record<string, string>, which = rp): Promise<Attempt> {
-  const waiting = await submitPhone(server, browser, await which.begin(browser, params), `+${msisdn}`);
-  if (waiting.html.includes('id="mobileid-status"') && !['41700092501', '41700092502'].includes(msisdn)) await phone(server).approve(msisdn);
-  return waitForResult(server, browser, waiting);
-}
-
-async function chooseCounter(browser: Browser, stepUp: Page | Attempt): Promise<Page> {
-  const action = new URL(formAction(stepUp.html, '/start'), stepUp.url);
-  return open(browser, action.href, { csrf: hiddenInput(stepUp.html, 'csrf'), method: 'manual-counter' });
-}
+const open = (browser: Browser, target: string, form?: Record<string, string>) => openPage(server, browser, target, form);
+const consoleVisit = (browser: Browser, target: string, msisdn: string, approve: boolean) => consoleVisitOn(server, browser, target, msisdn, approve);
+const rpLogin = (browser: Browser, msisdn: string, params: Record<string, string>) => rpLoginOn(server, rp, browser, msisdn, params);
+const chooseCounter = (browser: Browser, stepUp: Page) => chooseCounterOn(server, browser, stepUp);
 
 const identity = { given_names: 'Anna Maria', family_name: 'Muster-Zürcher', birth_date: '1985-04-12', nationality: 'ch' };
 
-async function submitIdentity(browser: Browser, form: Page, fields: Record<string, string>): Promise<Page> {
-  const action = new URL(formAction(form.html, '/counter'), form.url);
-  return open(browser, action.href, { csrf: hiddenInput(form.html, 'csrf'), offer: hiddenInput(form.html, 'offer'), ...fields });
-}
+const submitIdentity = (browser: Browser, form: Page, fields: Record<string, string>) => submitCounterIdentity(server, browser, form, fields);
 
 const hrefOf = (html: string, id: string) => new URL(new RegExp(`href="([^"]+)" id="${id}"`).exec(html)![1]!.replace(/&amp;/g, '&'), server.url).href;
-const deskOpen = (browser: Browser, desk: Page, reference: string) => open(browser, '/admin/desk/open', { csrf: hiddenInput(desk.html, 'csrf'), reference });
+const deskOpen = (browser: Browser, desk: Page, reference: string) => deskOpenOn(server, browser, desk, reference);
 const auditActions = async (caseId: string) => ((await server.db('audit_events').where({ subject: `counter-case:${caseId}` }).orderBy('id')) as { action: string; detail: unknown }[]);
 
 describe('identification at a counter', () => {
@@ -216,7 +173,7 @@ describe('identification at a counter', () => {
     await grantRole(server.db, `+${BOB}`, 'verifier', { actor: 'cli' });
     const desk = await consoleVisit(bob, '/admin/desk', BOB, true);
     expect(desk.url.pathname).toBe('/admin/desk');
-    const code = /id="counter-code">([^<]+)</.exec(casePage.html)![1]!;
+    const code = counterCode(casePage);
     const refused = await deskOpen(bob, desk, code.toLowerCase());
     expect(refused.status).toBe(409);
     expect(refused.html).toMatch(/Another verifier \(\+417\*{6}02\) has had this case open since/);
@@ -242,7 +199,7 @@ describe('identification at a counter', () => {
     const form = await open(alice, `/admin/desk/cases/${caseId}`);
     const csrf = hiddenInput(form.html, 'csrf');
     const action = `/admin/desk/cases/${caseId}/approve`;
-    const doc = { csrf, document_type: 'idcard', document_number: 'c 123 4567', issuing_country: 'ch', expiry_date: '2031-12-31', checked: 'yes' };
+    const doc = { csrf, ...CHECKED_ID_CARD };
 
     const noCsrf = await alice.request(`${server.url}${action}`, { form: { ...doc, csrf: '' } });
     expect(noCsrf.status).toBe(403);
@@ -293,7 +250,7 @@ describe('identification at a counter', () => {
     const created = await submitIdentity(late, await chooseCounter(late, page), { ...identity, given_names: 'Beat' });
     const token = new URL(decodeQrSvg(created.html)).searchParams.get('t')!;
     const lateCase = decodeJwt(token).sub!;
-    const code = /id="counter-code">([^<]+)</.exec(created.html)![1]!;
+    const code = counterCode(created);
 
     const desk = await open(bob, '/admin/desk');
     const typed = await deskOpen(bob, desk, code);
@@ -333,7 +290,7 @@ describe('identification at a counter', () => {
     expect(cancel.url.pathname).toBe(page.url.pathname);
     expect(cancel.html).toContain('Your request for an identification at a counter was withdrawn');
     expect(cancel.html).not.toContain('In progress');
-    const code = /id="counter-code">([^<]+)</.exec(created.html)![1]!;
+    const code = counterCode(created);
     const refused = await deskOpen(bob, await open(bob, '/admin/desk'), code);
     expect(refused.status).toBe(410);
     expect(refused.html).toContain('The person withdrew this request');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
 import { migratedDb } from '../helpers/db.js';
+import { chooseFreja as chooseFrejaOn, frejaAppLink, inFrejaApp, submitFrejaIdentity, waitForFreja } from '../helpers/freja.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { freePort, startSandboxServer, startTestServer } from '../helpers/server.js';
 
@@ -34,67 +35,21 @@ afterAll(async () => {
   await cleanup();
 });
 
-const decode = (s: string) => s.replace(/&amp;/g, '&');
-
-function at(page: Attempt, r: { res: Response; url: URL; left?: URL }, html: string): Attempt {
-  return { ...page, url: r.url, status: r.res.status, html, ...(r.left ? { callback: r.left } : {}) };
-}
-
 async function mobileIdLogin(browser: Browser, msisdn: string, params: Record<string, string>, srv = server, which = rp): Promise<Attempt> {
   const waiting = await submitPhone(srv, browser, await which.begin(browser, params), `+${msisdn}`);
   await phone(srv).approve(msisdn);
   return waitForResult(srv, browser, waiting);
 }
 
-async function chooseFreja(browser: Browser, stepUp: Attempt, srv = server): Promise<Attempt> {
-  expect(stepUp.html).toContain('value="freja-eid"');
-  const action = new URL(formAction(stepUp.html, '/start'), stepUp.url);
-  const r = await browser.follow(action, srv.url, { form: { csrf: hiddenInput(stepUp.html, 'csrf'), method: 'freja-eid' } });
-  return at(stepUp, r, await r.res.text());
-}
+const chooseFreja = (browser: Browser, stepUp: Attempt, srv = server) => chooseFrejaOn(srv, browser, stepUp);
 
 const ANNA = { given_names: 'Anna', family_name: 'Muster', birth_date: '1985-04-12' };
 
-async function submitIdentity(browser: Browser, form: Attempt, identity: Record<string, string> = ANNA, srv = server): Promise<Attempt> {
-  const action = new URL(formAction(form.html, '/freja'), form.url);
-  const r = await browser.follow(action, srv.url, { form: { csrf: hiddenInput(form.html, 'csrf'), ...identity } });
-  return at(form, r, r.left ? '' : await r.res.text());
-}
-
-/** The link behind "Open Freja eID" (in the sandbox: the simulator's app page for this request). */
-function appLinkOf(wait: Attempt): URL {
-  const m = /id="freja-app-link" href="([^"]+)"/.exec(wait.html);
-  if (!m) throw new Error('no app link on the waiting page');
-  return new URL(decode(m[1]!));
-}
-
-/** The person opens the app (scans the code) and presses a button there. */
-async function inTheApp(wait: Attempt, button: 'approve' | 'decline', person: Record<string, string> = {}): Promise<string> {
-  const app = new Browser();
-  const link = appLinkOf(wait);
-  const page = await (await app.request(link)).text();
-  expect(page).toContain('A service asks you to identify yourself');
-  const action = new URL(formAction(page, `/app/${button}`), link);
-  const fields: Record<string, string> = { token: hiddenInput(page, 'token'), authRef: hiddenInput(page, 'authRef') };
-  if (button === 'approve') Object.assign(fields, { givenNames: 'Anna Maria', surname: 'Muster', dateOfBirth: '1985-04-12', registrationLevel: 'EXTENDED', ssnCountry: '', ssn: '' }, person);
-  const r = await app.follow(action, link.origin, { form: fields });
-  return r.res.text();
-}
-
-/** Reload the waiting page until it sends the browser on (step-up page or the RP). */
-async function waitUntilDone(browser: Browser, wait: Attempt, srv = server, timeoutMs = 15_000): Promise<Attempt> {
-  const started = Date.now();
-  let current = wait;
-  while (!current.callback && current.html.includes('id="freja-status"') && Date.now() - started < timeoutMs) {
-    await new Promise((r) => setTimeout(r, 250));
-    const r = await browser.follow(current.url, srv.url);
-    current = at(current, r, r.left ? '' : await r.res.text());
-  }
-  return current;
-}
+const submitIdentity = (browser: Browser, form: Attempt, identity: Record<string, string> = ANNA, srv = server) => submitFrejaIdentity(srv, browser, form, identity);
+const waitUntilDone = (browser: Browser, wait: Attempt, srv = server, timeoutMs = 15_000) => waitForFreja(srv, browser, wait, timeoutMs);
 
 async function authRefOf(wait: Attempt): Promise<string> {
-  return appLinkOf(wait).searchParams.get('transactionReference')!;
+  return frejaAppLink(wait).searchParams.get('transactionReference')!;
 }
 
 async function control(path: string, body: Record<string, unknown>, srv = server): Promise<void> {
@@ -123,7 +78,7 @@ describe('Freja eID step-up', () => {
     expect(wait.html).toMatch(/<img id="freja-qr" src="data:image\/png;base64,/);
     expect((await statusOf(browser, wait)).state).toBe('pending');
 
-    await inTheApp(wait, 'approve');
+    await inFrejaApp(wait, 'approve');
     const done = await waitUntilDone(browser, wait);
     expect(done.callback, `still at ${done.url.pathname}`).toBeDefined();
     const claims = (await redeem(rp, done)).claims()!;
@@ -145,7 +100,7 @@ describe('Freja eID step-up', () => {
     const browser = new Browser();
     const wait = await submitIdentity(browser, await chooseFreja(browser, await mobileIdLogin(browser, '41791250002', { acr_values: QOR_300 })));
     const app = new Browser();
-    await app.request(appLinkOf(wait)); // scanning the code delivers the request to the app
+    await app.request(frejaAppLink(wait)); // scanning the code delivers the request to the app
     await new Promise((r) => setTimeout(r, 1100));
     const status = await statusOf(browser, wait);
     expect(status).toMatchObject({ state: 'pending', frejaStatus: 'DELIVERED_TO_MOBILE', text: 'The request is in your Freja eID app: please confirm it there.' });
@@ -154,7 +109,7 @@ describe('Freja eID step-up', () => {
   it('sends the user back to the step-up page when they decline in the app', async () => {
     const browser = new Browser();
     const wait = await submitIdentity(browser, await chooseFreja(browser, await mobileIdLogin(browser, '41791250003', { acr_values: QOR_300 })));
-    expect(await inTheApp(wait, 'decline')).toContain('Declined.');
+    expect(await inFrejaApp(wait, 'decline')).toContain('Declined.');
     const back = await waitUntilDone(browser, wait);
     expect(back.callback).toBeUndefined();
     expect(back.html).toContain('Your identity needs to be verified');
@@ -201,7 +156,7 @@ describe('Freja eID step-up', () => {
   it('fails when the identity in Freja eID is not the one the user entered', async () => {
     const browser = new Browser();
     const wait = await submitIdentity(browser, await chooseFreja(browser, await mobileIdLogin(browser, '41791250007', { acr_values: QOR_300 })));
-    await inTheApp(wait, 'approve', { surname: 'Meier' });
+    await inFrejaApp(wait, 'approve', { surname: 'Meier' });
     const back = await waitUntilDone(browser, wait);
     expect(back.callback).toBeUndefined();
     expect(back.html).toMatch(/<p class="error" role="alert">The name in your Freja eID does not match the details you entered\./);
@@ -214,7 +169,7 @@ describe('Freja eID step-up', () => {
     const browser = new Browser();
     const form = await chooseFreja(browser, await mobileIdLogin(browser, '41791250008', { acr_values: QOR_300 }));
     const wait = await submitIdentity(browser, form, { given_names: 'jürg', family_name: 'MUELLER', birth_date: '1970-01-31' });
-    await inTheApp(wait, 'approve', { givenNames: 'Jürg Peter', surname: 'Müller', dateOfBirth: '1970-01-31', registrationLevel: 'PLUS' });
+    await inFrejaApp(wait, 'approve', { givenNames: 'Jürg Peter', surname: 'Müller', dateOfBirth: '1970-01-31', registrationLevel: 'PLUS' });
     const done = await waitUntilDone(browser, wait);
     expect((await redeem(rp, done)).claims()!.acr).toBe(QOR_300);
   });
@@ -244,7 +199,7 @@ describe('Freja eID step-up', () => {
     expect(failed.html).toContain('value="1985-04-12"');
 
     const wait = await submitIdentity(browser, failed);
-    await inTheApp(wait, 'approve');
+    await inFrejaApp(wait, 'approve');
     const done = await waitUntilDone(browser, wait);
     expect((await redeem(rp, done)).claims()!.arm_values).toEqual([QOR_300]);
   });
@@ -257,7 +212,7 @@ describe('Freja eID step-up', () => {
     const during = await statusOf(browser, wait);
     expect(during.state).toBe('pending');
     expect(during.problem).toContain('Freja eID cannot be reached at the moment. We keep trying');
-    await inTheApp(wait, 'approve');
+    await inFrejaApp(wait, 'approve');
     const done = await waitUntilDone(browser, wait);
     expect((await redeem(rp, done)).claims()!.acr).toBe(QOR_300);
   });

@@ -8,7 +8,7 @@ import type { Db } from '../../db/index.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { expiresAt } from '../../qor/index.js';
-import type { ClaimedIdentity } from '../identity.js';
+import { checkedIdentityEvidence, type ClaimedIdentity } from '../identity.js';
 import { maskAhvn13 } from './ahvn13.js';
 import type { AhvNumberCipher } from './cipher.js';
 import type { UpiRegister } from './client.js';
@@ -94,7 +94,7 @@ export class AhvCheckService {
         identity_source: identitySource,
         ...(input.proven && identitySource !== 'entered' ? { source_verification: input.proven.verificationId, source_method: input.proven.method } : {}),
         entered_fields: [...input.entered],
-        checked: { given_names: input.person.givenNames, family_name: input.person.familyName, birthdate: input.person.birthDate },
+        ...checkedIdentityEvidence(input.person),
         ...(decision.mismatches ? { mismatches: decision.mismatches } : {}),
       },
     });

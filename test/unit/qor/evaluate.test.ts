@@ -13,7 +13,7 @@ import {
   type RequestEvaluation,
 } from '../../../src/qor/index.js';
 import {
-  kinds,
+  held,
   lot,
   LOT_1,
   LOT_2,
@@ -33,7 +33,7 @@ import {
 
 const catalogue = sampleCatalogue();
 const state = (k: MethodKind[] = [], qoaLevel = 1, checks: string[] = []): LoginState => ({
-  kinds: new Set(k),
+  verifications: held(...k),
   qoaLevel,
   passedChecks: new Set(checks),
 });
@@ -195,7 +195,7 @@ describe('arm_values and fulfilled_qors', () => {
     const s = state(['auto', 'ahv'], 2);
     const r = ask([LOT_2], s);
     expect(r).toMatchObject({ satisfied: LOT_2, armValues: [LOT_2] });
-    expect(fulfilledQors(catalogue, s.kinds).map((q) => q.systemName)).toEqual([QOR_100, QOR_200, QOR_300]);
+    expect(fulfilledQors(catalogue, s.verifications).map((q) => q.systemName)).toEqual([QOR_100, QOR_200, QOR_300]);
   });
 
   it('arm_values holds every requested value passed, not only the one answered', () => {
@@ -324,7 +324,7 @@ describe('purity', () => {
     shared.options[0]?.missing[0]?.push('manual');
     expect(shared.options[1]?.missing).toEqual([['ahv']]);
     expect(JSON.stringify(c)).toBe(snapshot);
-    expect([...s.kinds]).toEqual(['manual']);
-    expect(kinds('auto')).toEqual(new Set(['auto']));
+    expect(s.verifications.map((v) => v.kind)).toEqual(['manual']);
+    expect(held('auto').map((v) => v.kind)).toEqual(['auto']);
   });
 });

@@ -5,10 +5,12 @@ import {
   type MethodKind,
   type PolicyCatalogue,
   type Qoa,
+  type HeldVerification,
   type Qor,
   type QorStrength,
   type Verification,
 } from '../../../src/qor/index.js';
+import type { PersonIdentity } from '../../../src/identity/index.js';
 
 export const strength = (id: number, level: number): QorStrength => ({ id, level, nameKey: `qor.strength.${level}` });
 
@@ -93,7 +95,11 @@ export const ALL_KIND_SETS: readonly MethodKind[][] = [0, 1, 2, 3, 4, 5, 6, 7].m
   METHOD_KINDS.filter((_, i) => (bits >> i) & 1),
 );
 
-export const kinds = (...k: MethodKind[]): Set<MethodKind> => new Set(k);
+/** The person of the held verifications below: every one of them is about her. */
+export const ANNA: PersonIdentity = { givenNames: 'Anna Maria', familyName: 'Muster', birthDate: '1985-03-14' };
+
+/** Verifications that count now, one per kind, all about the same person. */
+export const held = (...k: MethodKind[]): HeldVerification[] => k.map((kind) => ({ kind, identity: ANNA }));
 
 export const NOW = new Date('2025-03-01T12:00:00Z');
 export const SERIAL = 'MIDCHEGU8GSH6K83';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { evaluateRequest, fulfilledQors, QorSteps, validKinds, type PolicyCatalogue } from '../../../src/qor/index.js';
+import { evaluateRequest, fulfilledQors, QorSteps, validVerifications, type PolicyCatalogue } from '../../../src/qor/index.js';
 import {
   ALL_KIND_SETS,
   autoOnlyCatalogue,
-  kinds,
+  ANNA,
+  held,
   LOT_1,
   LOT_2,
   LOT_2_CH,
@@ -26,7 +27,7 @@ import {
   verification,
 } from './fixtures.js';
 
-const names = (c: PolicyCatalogue, ...k: Parameters<typeof kinds>) => fulfilledQors(c, kinds(...k)).map((q) => q.systemName);
+const names = (c: PolicyCatalogue, ...k: Parameters<typeof held>) => fulfilledQors(c, held(...k)).map((q) => q.systemName);
 
 describe('fulfilledQors', () => {
   it('lists every fulfilled QoR, weakest strength first', () => {
@@ -55,12 +56,12 @@ describe('fulfilledQors', () => {
 
   it('goes from stored verifications to the fulfilled_qors claim', () => {
     const stored = [
-      verification({ id: 'video', kind: 'auto', boundSerial: SERIAL.toLowerCase() }),
-      verification({ id: 'ahv', kind: 'ahv', boundSerial: null }),
+      verification({ id: 'video', kind: 'auto', boundSerial: SERIAL.toLowerCase(), identity: ANNA }),
+      verification({ id: 'ahv', kind: 'ahv', boundSerial: null, identity: ANNA }),
     ];
     const c = sampleCatalogue();
-    expect(fulfilledQors(c, validKinds(stored, { now: NOW, serial: SERIAL })).map((q) => q.systemName)).toEqual([QOR_100, QOR_200, QOR_300]);
-    expect(fulfilledQors(c, validKinds(stored, { now: NOW, serial: 'NEWSERIAL' })).map((q) => q.systemName)).toEqual([QOR_100]);
+    expect(fulfilledQors(c, validVerifications(stored, { now: NOW, serial: SERIAL })).map((q) => q.systemName)).toEqual([QOR_100, QOR_200, QOR_300]);
+    expect(fulfilledQors(c, validVerifications(stored, { now: NOW, serial: 'NEWSERIAL' })).map((q) => q.systemName)).toEqual([QOR_100]);
   });
 });
 
@@ -69,23 +70,23 @@ describe('Dummy rows', () => {
   const everything = [QOR_DUMMY, QOR_100, QOR_200, QOR_300, LOT_1, LOT_2, LOT_2_CH, LOT_3];
 
   it.each(ALL_KIND_SETS.map((k) => [k]))('are never fulfilled and never offered with kinds %j', (k) => {
-    expect(fulfilledQors(c, new Set(k)).some((q) => q.steps === QorSteps.Dummy)).toBe(false);
+    expect(fulfilledQors(c, held(...k)).some((q) => q.steps === QorSteps.Dummy)).toBe(false);
     for (const value of everything) {
-      const r = evaluateRequest(c, { values: [value], essential: true }, { kinds: new Set(k), qoaLevel: 2, passedChecks: new Set(['geofencing']) });
+      const r = evaluateRequest(c, { values: [value], essential: true }, { verifications: held(...k), qoaLevel: 2, passedChecks: new Set(['geofencing']) });
       expect(r.armValues).not.toContain(QOR_DUMMY);
       if (r.satisfied === undefined) expect(r.options.some((o) => o.qor.steps === QorSteps.Dummy)).toBe(false);
     }
   });
 
   it('are reported unreachable when requested', () => {
-    const r = evaluateRequest(c, { values: [QOR_DUMMY], essential: true }, { kinds: kinds('auto', 'manual', 'ahv'), qoaLevel: 2, passedChecks: new Set() });
+    const r = evaluateRequest(c, { values: [QOR_DUMMY], essential: true }, { verifications: held('auto', 'manual', 'ahv'), qoaLevel: 2, passedChecks: new Set() });
     expect(r).toEqual({ essential: true, unknown: false, armValues: [], satisfied: undefined, options: [], unreachable: [{ value: QOR_DUMMY, reason: 'dummy' }] });
   });
 });
 
 describe('a table with only the steps 1, 4 and 5', () => {
   const c = autoOnlyCatalogue();
-  const state = (k: readonly ('auto' | 'manual' | 'ahv')[]) => ({ kinds: new Set(k), qoaLevel: 1, passedChecks: new Set<string>() });
+  const state = (k: readonly ('auto' | 'manual' | 'ahv')[]) => ({ verifications: held(...k), qoaLevel: 1, passedChecks: new Set<string>() });
 
   it('fulfils None always, Auto with auto, AutoAndAhv with auto and ahv', () => {
     expect(names(c)).toEqual([QOR_NONE]);

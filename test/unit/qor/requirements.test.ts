@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ConfigError } from '../../../src/errors.js';
 import { fulfils, isQorSteps, missingFor, QorSteps, requirementOf, type MethodKind } from '../../../src/qor/index.js';
-import { ALL_KIND_SETS, qor } from './fixtures.js';
+import { ALL_KIND_SETS, held, qor } from './fixtures.js';
 
 const { Dummy, None, AutoOrManual, AutoOrManualAndAhv, Auto, AutoAndAhv } = QorSteps;
 const A = 'auto' as const;
@@ -82,8 +82,8 @@ describe('the steps × kinds table', () => {
     '$name → fulfilled $ok',
     ({ steps, kinds, ok, missing }) => {
       const row = qor(1, 'urn:servicecore:qor:x', steps, 1);
-      expect(fulfils(row, new Set(kinds))).toBe(ok);
-      expect(missingFor(row, new Set(kinds))).toEqual(missing === NEVER ? NEVER : { clauses: missing });
+      expect(fulfils(row, held(...kinds))).toBe(ok);
+      expect(missingFor(row, held(...kinds))).toEqual(missing === NEVER ? NEVER : { clauses: missing });
     },
   );
 });
@@ -109,7 +109,7 @@ describe('requirementOf', () => {
   it.each([6, -1, 2.5, Number.NaN])('refuses the unknown steps value %s as a configuration error', (steps) => {
     expect(() => requirementOf(steps as QorSteps)).toThrow(ConfigError);
     expect(() => requirementOf(steps as QorSteps)).toThrow(`steps ${steps} is not a QualityOfRegistrationSteps value`);
-    expect(() => fulfils(qor(1, 'urn:x', steps as QorSteps, 1), new Set())).toThrow(ConfigError);
+    expect(() => fulfils(qor(1, 'urn:x', steps as QorSteps, 1), [])).toThrow(ConfigError);
   });
 });
 

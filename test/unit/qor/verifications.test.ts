@@ -1,21 +1,19 @@
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError } from '../../../src/errors.js';
-import { DEFAULT_VALIDITY, expiresAt, validKinds, validVerifications } from '../../../src/qor/index.js';
+import { DEFAULT_VALIDITY, expiresAt, validVerifications } from '../../../src/qor/index.js';
 import { NOW, SERIAL, verification } from './fixtures.js';
 
 const ctx = { now: NOW, serial: SERIAL };
 
-describe('validVerifications / validKinds', () => {
+describe('validVerifications', () => {
   it('counts an approved, unexpired verification bound to the current serial', () => {
     const v = verification();
     expect(validVerifications([v], ctx)).toEqual([v]);
-    expect(validKinds([v], ctx)).toEqual(new Set(['auto']));
   });
 
   it.each(['pending', 'rejected', 'revoked'] as const)('does not count a %s verification', (status) => {
     expect(validVerifications([verification({ status })], ctx)).toEqual([]);
-    expect(validKinds([verification({ status })], ctx).size).toBe(0);
   });
 
   it('does not count a verification that expires at or before now', () => {
@@ -45,7 +43,7 @@ describe('validVerifications / validKinds', () => {
     expect(validVerifications([verification({ verifiedAt: new Date(Number.NaN) })], ctx)).toEqual([]);
   });
 
-  it('keeps the valid ones in order and collects only their kinds', () => {
+  it('keeps the valid ones, in order', () => {
     const list = [
       verification({ id: 'a', kind: 'auto', status: 'pending' }),
       verification({ id: 'b', kind: 'ahv' }),
@@ -54,8 +52,7 @@ describe('validVerifications / validKinds', () => {
       verification({ id: 'e', kind: 'manual', boundSerial: 'OTHER' }),
     ];
     expect(validVerifications(list, ctx).map((v) => v.id)).toEqual(['b', 'd']);
-    expect(validKinds(list, ctx)).toEqual(new Set(['ahv', 'auto']));
-    expect(validKinds([], ctx).size).toBe(0);
+    expect(validVerifications([], ctx)).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { familyNamesMatch, givenNamesMatch, identityMismatches, parseClaimedIdentity } from '../../../src/verification/identity.js';
+import { checkedIdentityEvidence, familyNamesMatch, givenNamesMatch, identityMismatches, parseClaimedIdentity, recordedIdentity } from '../../../src/verification/identity.js';
 
 describe('claimed identity form', () => {
   const today = new Date('2026-11-23T00:00:00Z');
@@ -64,5 +64,27 @@ describe('name matching', () => {
     expect(identityMismatches(claimed, { givenNames: 'ANNA MARIA', familyName: 'MUSTER', birthDate: '1985-02-28' })).toEqual([]);
     expect(identityMismatches(claimed, { givenNames: 'Anna', familyName: 'Beispiel', birthDate: '1985-02-27' })).toEqual(['familyName', 'birthDate']);
     expect(identityMismatches(claimed, {})).toEqual(['givenNames', 'familyName', 'birthDate']);
+  });
+});
+
+describe('the identity a stored verification is about', () => {
+  const proven = { given_name: 'Anna Maria', family_name: 'Muster', birthdate: '1985-03-14', evidence_type: 'electronic_record' };
+
+  it('is the proven identity for an online or counter identification', () => {
+    expect(recordedIdentity('auto', proven)).toEqual({ givenNames: 'Anna Maria', familyName: 'Muster', birthDate: '1985-03-14' });
+    expect(recordedIdentity('manual', { ...proven, birthdate: '1985-03-14T00:00:00Z' })?.birthDate).toBe('1985-03-14');
+  });
+
+  it('is the checked identity for an AHV check, as the check records it', () => {
+    const person = { givenNames: 'Anna', familyName: 'Muster', birthDate: '1985-03-14' };
+    expect(recordedIdentity('ahv', { outcome: 'confirmed', ...checkedIdentityEvidence(person) })).toEqual(person);
+    expect(recordedIdentity('ahv', proven), 'an AHV check is read from what it checked only').toBeUndefined();
+  });
+
+  it('is absent unless names and date of birth are all recorded', () => {
+    expect(recordedIdentity('auto', { given_name: 'Anna', family_name: 'Muster' })).toBeUndefined();
+    expect(recordedIdentity('auto', { ...proven, birthdate: 'unknown' })).toBeUndefined();
+    expect(recordedIdentity('ahv', { outcome: 'confirmed' })).toBeUndefined();
+    expect(recordedIdentity('ahv', { checked: { given_names: ' ', family_name: 'Muster', birthdate: '1985-03-14' } })).toBeUndefined();
   });
 });
