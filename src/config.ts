@@ -4,6 +4,7 @@
  * Every invalid value is named in the start-up error, e.g.
  *   "Invalid configuration: PORT must be an integer between 1 and 65535 (got "abc")".
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -423,6 +424,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       caseTtlDays: c.COUNTER_CASE_TTL_DAYS,
       lockMinutes: c.COUNTER_LOCK_MINUTES,
     },
+  };
+}
+
+/**
+ * A file a configuration variable names (a certificate, key or keystore), read at start; a
+ * ConfigError naming the variable when it cannot be read.
+ */
+export function readConfiguredFile(file: string, variable: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${variable} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
+  }
+}
+
+/** The same, as PEM text. */
+export function readConfiguredPem(file: string, variable: string): string {
+  return readConfiguredFile(file, variable).toString('utf8');
+}
+
+/**
+ * A provider's mutual TLS files (`<PREFIX>_CLIENT_CERT_FILE` with `<PREFIX>_CLIENT_KEY_FILE`, and
+ * `<PREFIX>_SERVER_CA_FILE`), read as PEM; the client certificate only when both of its files are set.
+ */
+export function readTlsFiles(
+  files: { clientCertFile: string | undefined; clientKeyFile: string | undefined; serverCaFile: string | undefined },
+  prefix: string,
+): { clientCertPem?: string; clientKeyPem?: string; caCertsPem?: string } {
+  return {
+    ...(files.clientCertFile && files.clientKeyFile
+      ? { clientCertPem: readConfiguredPem(files.clientCertFile, `${prefix}_CLIENT_CERT_FILE`), clientKeyPem: readConfiguredPem(files.clientKeyFile, `${prefix}_CLIENT_KEY_FILE`) }
+      : {}),
+    ...(files.serverCaFile ? { caCertsPem: readConfiguredPem(files.serverCaFile, `${prefix}_SERVER_CA_FILE`) } : {}),
   };
 }
 

@@ -8,8 +8,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 
+import { classifyTransportFailure, createProviderAgent, parseJsonAnswer, ResponseTooLargeError, sendToProvider, type ProviderResponse } from '../outbound/http.js';
 import { defaultServerCaPem } from './certificates.js';
 import { assertDtbd, type UserLang } from './dtbd.js';
 import { localError, malformed, MobileIdError } from './errors.js';
@@ -101,39 +102,9 @@ function normaliseBaseUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '').replace(/\/rest\/service$/, '');
 }
 
-const TLS_ERROR = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i;
-
 function networkError(operation: MssOperation, cause: unknown): MobileIdError {
-  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
-  const name = cause instanceof Error ? cause.name : '';
-  const timedOut = name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code);
-  const tls = !timedOut && TLS_ERROR.test(`${code} ${cause instanceof Error ? cause.message : ''}`);
-  const what = timedOut ? 'timeout' : tls ? 'TLS failure' : 'network error';
-  return localError('unavailable', 503, `${operation}: ${what}${code ? ` (${code})` : ''}`, { transient: !tls, cause });
-}
-
-async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buf.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw malformed('response larger than 1 MiB');
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+  const failure = classifyTransportFailure(cause);
+  return localError('unavailable', 503, `${operation}: ${failure.detail}`, { transient: failure.kind !== 'tls', cause });
 }
 
 /** Mobile ID REST client: one instance per configuration, safe for concurrent use. */
@@ -173,15 +144,12 @@ export class MobileIdClient {
           ? [options.caCertsPem]
           : [...options.caCertsPem];
     const longest = Math.max(...Object.values(this.timeouts));
-    this.agent = new Agent({
-      connect: {
-        timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        ca,
-        rejectUnauthorized: true,
-        ...(options.clientCertPem !== undefined ? { cert: options.clientCertPem, key: options.clientKeyPem } : {}),
-      },
-      headersTimeout: longest,
-      bodyTimeout: longest,
+    this.agent = createProviderAgent({
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      responseTimeoutMs: longest,
+      ca,
+      cert: options.clientCertPem,
+      key: options.clientKeyPem,
     });
   }
 
@@ -272,28 +240,21 @@ export class MobileIdClient {
 
   private async post(operation: MssOperation, body: unknown, attempt: number): Promise<{ httpStatus: number; json: unknown }> {
     const started = performance.now();
-    let response: Dispatcher.ResponseData;
+    let response: ProviderResponse;
     try {
-      response = await request(`${this.baseUrl}${MSS_PATHS[operation]}`, {
+      response = await sendToProvider(this.agent, `${this.baseUrl}${MSS_PATHS[operation]}`, {
         method: 'POST',
-        dispatcher: this.agent,
         headers: { 'content-type': 'application/json; charset=UTF-8', accept: 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeouts[operation]),
+        timeoutMs: this.timeouts[operation],
+        maxResponseBytes: MAX_RESPONSE_BYTES,
       });
     } catch (cause) {
-      throw networkError(operation, cause);
-    }
-    let text: string;
-    try {
-      text = await readLimited(response.body);
-    } catch (cause) {
-      if (cause instanceof MobileIdError) throw cause;
-      throw networkError(operation, cause);
+      throw cause instanceof ResponseTooLargeError ? malformed(cause.message) : networkError(operation, cause);
     }
     const durationMs = Math.round(performance.now() - started);
-    this.onEvent?.({ type: 'response', operation, httpStatus: response.statusCode, durationMs, attempt });
-    return { httpStatus: response.statusCode, json: parseJson(text) };
+    this.onEvent?.({ type: 'response', operation, httpStatus: response.status, durationMs, attempt });
+    return { httpStatus: response.status, json: parseJsonAnswer(response.text) };
   }
 }
 

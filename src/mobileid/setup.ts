@@ -2,24 +2,14 @@
  * Builds the Mobile ID login service from the configuration: the REST client (mutual TLS when a
  * client certificate is configured), the trust anchors and the login policy.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 
-import type { MobileIdConfig } from '../config.js';
+import { readConfiguredPem, readTlsFiles, type MobileIdConfig } from '../config.js';
 import type { Db } from '../db/index.js';
-import { ConfigError } from '../errors.js';
 import { CertificateStore, defaultTrustAnchors } from './certificates.js';
 import { MobileIdClient } from './client.js';
 import { MobileIdLogins, type LoginLog } from './login.js';
 import { loadMobileIdPolicy, type MobileIdPolicy } from './policy.js';
-
-function readPem(file: string, variable: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${variable} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
-  }
-}
 
 export interface MobileIdSetup {
   logins: MobileIdLogins;
@@ -38,7 +28,7 @@ export function setUpMobileId(opts: {
   log: LoginLog;
 }): MobileIdSetup {
   const { config } = opts;
-  const configuredAnchors = config.trustAnchorFiles.map((f) => readPem(f, 'MOBILEID_TRUST_ANCHOR_FILES'));
+  const configuredAnchors = config.trustAnchorFiles.map((f) => readConfiguredPem(f, 'MOBILEID_TRUST_ANCHOR_FILES'));
   let trustAnchors = configuredAnchors.length ? CertificateStore.fromPem(...configuredAnchors) : defaultTrustAnchors();
   if (opts.extraTrustAnchorsPem?.length) trustAnchors = trustAnchors.concat(CertificateStore.fromPem(...opts.extraTrustAnchorsPem));
 
@@ -46,10 +36,7 @@ export function setUpMobileId(opts: {
     baseUrl: opts.url,
     apId: config.apId,
     ...(config.apPassword ? { apPassword: config.apPassword } : {}),
-    ...(config.clientCertFile && config.clientKeyFile
-      ? { clientCertPem: readPem(config.clientCertFile, 'MOBILEID_CLIENT_CERT_FILE'), clientKeyPem: readPem(config.clientKeyFile, 'MOBILEID_CLIENT_KEY_FILE') }
-      : {}),
-    ...(config.serverCaFile ? { caCertsPem: readPem(config.serverCaFile, 'MOBILEID_SERVER_CA_FILE') } : {}),
+    ...readTlsFiles(config, 'MOBILEID'),
     signatureProfile: config.signatureProfile,
   });
   const policy = loadMobileIdPolicy(path.join(opts.policyDir, 'mobileid.json'));

@@ -4,11 +4,11 @@
  * birth the user's other verification did not prove). The number is validated on the page before
  * anything is sent; the register's answer, or why there was none, is shown on the step-up page.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Context } from 'koa';
 
+import { readTlsFiles } from '../../config.js';
 import { ConfigError, AppError } from '../../errors.js';
 import { loadQorPolicy } from '../../qor/index.js';
 import { parseClaimedIdentity, type IdentityErrors } from '../../verification/identity.js';
@@ -42,14 +42,6 @@ const LABEL: Record<PersonField, string> = {
   birthDate: 'identity.birth_date',
 };
 
-function readPem(file: string, variable: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${variable} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
-  }
-}
-
 function upiClient(deps: FeatureDeps, url: string): UpiClient {
   const c = deps.config.upi;
   if (!c.senderId || !c.spidCategory) throw new ConfigError('Invalid configuration: UPI_SENDER_ID and UPI_SPID_CATEGORY are required with UPI_URL');
@@ -60,10 +52,7 @@ function upiClient(deps: FeatureDeps, url: string): UpiClient {
     spidCategory: c.spidCategory,
     testDeliveryFlag: c.testDeliveryFlag,
     timeoutMs: c.timeoutMs,
-    ...(c.clientCertFile && c.clientKeyFile
-      ? { clientCertPem: readPem(c.clientCertFile, 'UPI_CLIENT_CERT_FILE'), clientKeyPem: readPem(c.clientKeyFile, 'UPI_CLIENT_KEY_FILE') }
-      : {}),
-    ...(c.serverCaFile ? { caCertsPem: readPem(c.serverCaFile, 'UPI_SERVER_CA_FILE') } : {}),
+    ...readTlsFiles(c, 'UPI'),
   });
 }
 

@@ -35,7 +35,7 @@ export async function frejaFeature(deps: FeatureDeps): Promise<VerificationFeatu
   const viaSandbox = !config.freja.url && sandbox !== undefined;
   const url = config.freja.url ?? sandbox?.frejaUrl;
   if (!url) {
-    log.info('Freja eID is not configured (FREJA_URL): the method is not offered');
+    log.warn('FREJA_URL is not set: Freja eID is not offered');
     return { methods: [], messages: FREJA_MESSAGES };
   }
   const qor = loadQorPolicy(path.join(config.policyDir, 'qor.json'));

@@ -38,7 +38,7 @@ export async function srsFeature(deps: FeatureDeps): Promise<VerificationFeature
     log,
   });
   if (!srs) {
-    log.info('SRS is not configured (SRS_URL): its verification methods are not offered');
+    log.warn('SRS_URL is not set: the SRS verification methods (video, bank) are not offered');
     return { methods: [] };
   }
   return {

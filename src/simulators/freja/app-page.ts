@@ -5,7 +5,7 @@
  * with an approve form (who approves: names, date of birth, registration level, SSN) and a
  * decline button. Without a reference it lists every pending request.
  */
-import { escapeHtml as h } from './http.js';
+import { escapeHtml as h } from '../shared/http.js';
 import { LEVELS, type Person, type Transaction } from './transactions.js';
 
 export interface AppPageModel {

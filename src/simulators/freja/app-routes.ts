@@ -8,13 +8,11 @@
  *   DELETE <base>/app/api/faults                       clear them
  *   GET  <base>/root-ca.pem, <base>/jws-signing.pem    the sandbox trust: root CA; signing cert + issuing CA
  */
-import { timingSafeEqual } from 'node:crypto';
-
 import type { Router } from '@koa/router';
 
+import { HttpError, readBodyText, readFormBody, sameSecret, sendJson, type AnyContext } from '../shared/http.js';
 import { renderAppPage } from './app-page.js';
 import { OPERATIONS, type FaultPlan, type Faults } from './faults.js';
-import { BodyError, readFormBody, readJsonObject, sendJson, type AnyContext } from './http.js';
 import type { FrejaSandboxPki } from './pki.js';
 import { LEVELS, SimulatorError, type Level, type Person, type Transaction, type TransactionStore } from './transactions.js';
 
@@ -33,10 +31,6 @@ export interface AppRouteOptions {
   formToken: string;
   pki: FrejaSandboxPki;
   now: () => Date;
-}
-
-function sameToken(a: string | undefined, b: string): boolean {
-  return a !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 function text(body: Record<string, unknown>, key: string): string | undefined {
@@ -84,6 +78,20 @@ function faultOf(body: Record<string, unknown>): FaultPlan {
   return { operation: operation as FaultPlan['operation'], httpStatus, code: num('code'), delayMs: num('delayMs'), times: num('times') ?? 1 };
 }
 
+/** The control API's JSON object body. */
+async function readJsonObject(ctx: AnyContext): Promise<Record<string, unknown>> {
+  // Requiring JSON keeps cross-site form posts (no preflight) away from the control API.
+  if (!ctx.is('application/json')) throw new HttpError(415, 'Expected application/json');
+  let value: unknown;
+  try {
+    value = JSON.parse(await readBodyText(ctx));
+  } catch {
+    throw new HttpError(400, 'Expected a JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'Expected a JSON object');
+  return value as Record<string, unknown>;
+}
+
 export function mountAppRoutes(router: Router, store: TransactionStore, faults: Faults, opts: AppRouteOptions): void {
   const { basePath } = opts;
 
@@ -119,10 +127,10 @@ export function mountAppRoutes(router: Router, store: TransactionStore, faults: 
       try {
         const body = await readFormBody(ctx);
         authRef = body.authRef ?? '';
-        if (!sameToken(body.token, opts.formToken)) throw new SimulatorError(400, 'The form expired; reload the page.');
+        if (!sameSecret(body.token, opts.formToken)) throw new SimulatorError(400, 'The form expired; reload the page.');
         notice = await run(authRef, body);
       } catch (err) {
-        if (!(err instanceof SimulatorError) && !(err instanceof BodyError)) throw err;
+        if (!(err instanceof SimulatorError) && !(err instanceof HttpError)) throw err;
         notice = err.message;
       }
       ctx.status = 303;
@@ -143,7 +151,7 @@ export function mountAppRoutes(router: Router, store: TransactionStore, faults: 
       try {
         sendJson(ctx, 200, await run(ctx));
       } catch (err) {
-        if (err instanceof SimulatorError || err instanceof BodyError) sendJson(ctx, err.status, { error: err.message });
+        if (err instanceof SimulatorError || err instanceof HttpError) sendJson(ctx, err.status, { error: err.message });
         else throw err;
       }
     });

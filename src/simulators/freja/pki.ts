@@ -12,7 +12,7 @@ import { createHash, createPrivateKey, webcrypto, type KeyObject } from 'node:cr
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
-import { readJsonFile, writeFileAtomic } from './storage.js';
+import { readJsonFile, writeFileAtomic } from '../shared/storage.js';
 
 const engine = new pkijs.CryptoEngine({ name: 'freja-simulator', crypto: webcrypto as unknown as Crypto });
 

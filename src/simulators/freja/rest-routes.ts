@@ -10,8 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Router } from '@koa/router';
 
+import { readBodyText, sendJson, type AnyContext } from '../shared/http.js';
 import type { Faults, Operation } from './faults.js';
-import { readBodyText, sendJson, type AnyContext } from './http.js';
 import { isFinal, type Transaction, type TransactionStore } from './transactions.js';
 
 const USER_INFO_TYPES = ['EMAIL', 'SSN', 'PHONE', 'INFERRED', 'ORG_ID', 'UPI'];

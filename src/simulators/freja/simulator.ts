@@ -5,13 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 
+import { normaliseBasePath, routerAt } from '../shared/router.js';
+import { simulatorDataDir } from '../shared/storage.js';
 import { mountAppRoutes } from './app-routes.js';
 import { Faults } from './faults.js';
 import { loadOrCreatePki, type FrejaSandboxPki } from './pki.js';
 import { mountRestRoutes } from './rest-routes.js';
-import { simulatorDataDir } from './storage.js';
 import { DEFAULT_VALIDITY_MS, TransactionStore } from './transactions.js';
 
 export interface FrejaSimulatorOptions {
@@ -38,19 +39,13 @@ export interface FrejaSimulator {
   close(): void;
 }
 
-function normaliseBasePath(basePath: string | undefined): string {
-  const trimmed = (basePath ?? '').trim().replace(/\/+$/, '');
-  if (!trimmed) return '';
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
-
 export async function createFrejaSimulator(opts: FrejaSimulatorOptions = {}): Promise<FrejaSimulator> {
   const now = opts.now ?? (() => new Date());
   const basePath = normaliseBasePath(opts.basePath);
-  const pki = await loadOrCreatePki({ dir: simulatorDataDir(opts.dataDir), now });
+  const pki = await loadOrCreatePki({ dir: simulatorDataDir(opts.dataDir, 'freja'), now });
   const transactions = new TransactionStore(pki, now, opts.validityMs ?? DEFAULT_VALIDITY_MS);
   const faults = new Faults();
-  const router = basePath ? new Router({ prefix: basePath }) : new Router();
+  const router = routerAt(basePath);
   mountRestRoutes(router, transactions, faults);
   mountAppRoutes(router, transactions, faults, { basePath, formToken: randomBytes(24).toString('base64url'), pki, now });
   return {

@@ -10,10 +10,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, randomInt, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
+import { readJsonFile, writeFileAtomic } from '../shared/storage.js';
 import { INSTANT_SUCCESS_MSISDNS } from './constants.js';
 import { fromPem, toPem } from './der.js';
 import type { KeyAlgorithm, SandboxPki } from './pki.js';
-import { readJsonFile, writeFileAtomic } from './storage.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

@@ -4,8 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 
+import { normaliseBasePath, routerAt } from '../shared/router.js';
+import { simulatorDataDir } from '../shared/storage.js';
 import { AccountStore, type Method } from './accounts.js';
 import { DEFAULT_PENDING_TIMEOUT_MS } from './constants.js';
 import { mountPhoneRoutes } from './phone-routes.js';
@@ -14,7 +16,6 @@ import { loadOrCreatePki } from './pki.js';
 import { mountRestRoutes } from './rest-routes.js';
 import { MobileIdService } from './service.js';
 import type { SimulatorState } from './state.js';
-import { simulatorDataDir } from './storage.js';
 import { TransactionStore } from './transactions.js';
 
 export interface MobileIdSimulatorOptions {
@@ -47,15 +48,9 @@ export interface MobileIdSimulator {
   close(): void;
 }
 
-function normaliseBasePath(basePath: string | undefined): string {
-  const trimmed = (basePath ?? '').trim().replace(/\/+$/, '');
-  if (!trimmed) return '';
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
-
 export async function createMobileIdSimulator(opts: MobileIdSimulatorOptions = {}): Promise<MobileIdSimulator> {
   const now = opts.now ?? (() => new Date());
-  const dir = simulatorDataDir(opts.dataDir);
+  const dir = simulatorDataDir(opts.dataDir, 'mobileid');
   const basePath = normaliseBasePath(opts.basePath);
   const pki = await loadOrCreatePki({ dir, now });
   const pendingTimeoutMs: Record<Method, number> = { ...DEFAULT_PENDING_TIMEOUT_MS, ...opts.pendingTimeoutMs };
@@ -74,7 +69,7 @@ export async function createMobileIdSimulator(opts: MobileIdSimulatorOptions = {
   });
   const phone = new VirtualPhone(state);
 
-  const router = basePath ? new Router({ prefix: basePath }) : new Router();
+  const router = routerAt(basePath);
   mountRestRoutes(router, service);
   mountPhoneRoutes(router, phone, {
     basePath,

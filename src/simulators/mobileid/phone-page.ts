@@ -3,6 +3,7 @@
  * One card per pending request with approve / cancel forms; the number's account (serial, key,
  * SIM / App methods) with re-activation; recent receipts; known numbers.
  */
+import { escapeHtml as h } from '../shared/http.js';
 import { FAULTS } from './faults.js';
 import { DEFAULT_GEOFENCING, GEOFENCING_ERRORS } from './geofencing.js';
 import type { AccountView, PendingItem } from './phone.js';
@@ -19,17 +20,6 @@ export interface PhonePageModel {
   accounts: AccountView[];
   messages: Array<{ msisdn: string; message: string; at: string }>;
 }
-
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-const h = escapeHtml;
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#eef1f4;color:#1d2329}

@@ -5,11 +5,10 @@
  *   JSON for automated tests under <base>/phone/api/ (see README.md)
  *   GET  <base>/root-ca.pem                 the sandbox trust anchor
  */
-import { timingSafeEqual } from 'node:crypto';
-
 import type { Router } from '@koa/router';
 
-import { BodyError, readFormBody, readJsonBody, sendJson, type AnyContext } from './http.js';
+import { HttpError, sameSecret, type AnyContext } from '../shared/http.js';
+import { readFormBody, readJsonBody, sendJson } from './http.js';
 import { renderPhonePage } from './phone-page.js';
 import { PhoneError, phoneNumber, type ApproveOptions, type Target, type VirtualPhone } from './phone.js';
 
@@ -65,27 +64,22 @@ function algorithmOf(body: JsonRecord): 'EC' | 'RSA' | undefined {
   return alg;
 }
 
-function sameToken(a: string | undefined, b: string): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-
 async function jsonBody(ctx: AnyContext): Promise<JsonRecord> {
   // Requiring JSON keeps cross-site form posts (no preflight) away from the API.
-  if (!ctx.is('application/json')) throw new BodyError(415, 'Expected application/json');
+  if (!ctx.is('application/json')) throw new HttpError(415, 'Expected application/json');
   const body = await readJsonBody(ctx);
   if (!body || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
-    throw new BodyError(400, 'Expected a JSON object');
+    throw new HttpError(400, 'Expected a JSON object');
   }
   return body.value as JsonRecord;
 }
 
-/** Run a JSON API action; PhoneError and BodyError become `{ error }` with their status. */
+/** Run a JSON API action; PhoneError and HttpError become `{ error }` with their status. */
 async function api(ctx: AnyContext, action: () => Promise<unknown>): Promise<void> {
   try {
     sendJson(ctx, 200, await action());
   } catch (err) {
-    if (err instanceof PhoneError || err instanceof BodyError) sendJson(ctx, err.status, { error: err.message });
+    if (err instanceof PhoneError || err instanceof HttpError) sendJson(ctx, err.status, { error: err.message });
     else throw err;
   }
 }
@@ -134,10 +128,10 @@ export function mountPhoneRoutes(router: Router, phone: VirtualPhone, opts: Phon
       try {
         const body = await readFormBody(ctx);
         back = body['back'] ?? '';
-        if (!sameToken(body['token'], opts.formToken)) throw new PhoneError(400, 'The form expired; reload the page.');
+        if (!sameSecret(body['token'], opts.formToken)) throw new PhoneError(400, 'The form expired; reload the page.');
         notice = await run(body);
       } catch (err) {
-        if (!(err instanceof PhoneError) && !(err instanceof BodyError)) throw err;
+        if (!(err instanceof PhoneError) && !(err instanceof HttpError)) throw err;
         notice = err.message;
       }
       const query = new URLSearchParams({ ...(back && { msisdn: back }), notice });

@@ -10,8 +10,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
+import { readJsonFile, writeFileAtomic } from '../shared/storage.js';
 import { fromPem, toPem } from './der.js';
-import { readJsonFile, writeFileAtomic } from './storage.js';
 import {
   buildCertificate,
   encodeName,

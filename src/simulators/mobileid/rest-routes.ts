@@ -1,7 +1,8 @@
 /** The REST endpoints of the Mobile ID API: POST <base>/rest/service/{sign,status,receipt,profile}. */
 import type { Router } from '@koa/router';
 
-import { BodyError, readJsonBody, sendJson } from './http.js';
+import { HttpError } from '../shared/http.js';
+import { readJsonBody, sendJson } from './http.js';
 import { MobileIdService, type MssReply } from './service.js';
 
 export function mountRestRoutes(router: Router, service: MobileIdService): void {
@@ -18,7 +19,7 @@ export function mountRestRoutes(router: Router, service: MobileIdService): void 
         const body = await readJsonBody(ctx);
         reply = body ? await operation(body.value) : MobileIdService.malformed();
       } catch (err) {
-        if (!(err instanceof BodyError)) throw err;
+        if (!(err instanceof HttpError)) throw err;
         reply = MobileIdService.malformed();
       }
       sendJson(ctx, reply.status, reply.body);

@@ -10,13 +10,15 @@
  *   GET  <base>/isp/{token}                      the partner's page: the "Define Identity" test form
  *   POST <base>/isp/{token}                      its submission: status, evidence, signed callback
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 
+import { HttpError, sameSecret, sendJson, type AnyContext } from '../shared/http.js';
+import { normaliseBasePath, routerAt } from '../shared/router.js';
 import { createSigningKey, deliverCallback, signCallback } from './callback.js';
 import { DEFAULT_CATALOGUE, filterCatalogue, type ProviderEntry } from './catalogue.js';
-import { HttpError, readForm, readJsonObject, sendJson, type AnyContext } from './http.js';
+import { readForm, readJsonObject } from './http.js';
 import { renderDefineIdentity, renderNotFound } from './isp-page.js';
 import { FORM_STATUSES, newEvidenceId, newSerialNumber, SimState, STATUS, type IdentityData, type SimIdentification, type WireStatus } from './state.js';
 
@@ -47,17 +49,6 @@ export interface SrsSimulator {
   close(): void;
 }
 
-function normaliseBasePath(basePath: string | undefined): string {
-  const trimmed = (basePath ?? '').trim().replace(/\/+$/, '');
-  if (!trimmed) return '';
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
-
-function same(a: string | undefined, b: string): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-
 const text = (v: unknown, max = 200): string => (typeof v === 'string' ? v.trim().slice(0, max) : '');
 const digits = (v: string) => v.replace(/\D/g, '');
 const norm = (v: string) => v.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
@@ -83,7 +74,7 @@ export async function createSrsSimulator(opts: SrsSimulatorOptions = {}): Promis
   const catalogue = opts.catalogue ?? DEFAULT_CATALOGUE;
   const state = new SimState(now);
   const key = await createSigningKey();
-  const router = basePath ? new Router({ prefix: basePath }) : new Router();
+  const router = routerAt(basePath);
 
   function bearer(ctx: AnyContext): void {
     const m = /^Bearer (\S+)$/i.exec(ctx.get('authorization'));
@@ -114,7 +105,7 @@ export async function createSrsSimulator(opts: SrsSimulatorOptions = {}): Promis
       }
       const grant = form.grant_type ?? q.grant_type;
       if (grant !== 'client_credentials') throw new HttpError(400, 'unsupported_grant_type');
-      if (!same(id, clientId) || !same(secret, clientSecret)) throw new HttpError(401, 'invalid_client');
+      if (!sameSecret(id, clientId) || !sameSecret(secret, clientSecret)) throw new HttpError(401, 'invalid_client');
       ctx.set('Cache-Control', 'no-store');
       sendJson(ctx, 200, { access_token: state.issueToken(tokenTtl), token_type: 'bearer', expires_in: tokenTtl, scope: form.scope ?? q.scope ?? 'miss' });
     }),

@@ -1,30 +1,10 @@
-/** Body reading and JSON answers for the SRS simulator's routes (no body-parser dependency). */
-import type { ParameterizedContext } from 'koa';
+/** Request bodies of the SRS simulator's routes, with SRS's own messages. */
+import { HttpError, readRawBody, type AnyContext } from '../shared/http.js';
 
 const BODY_LIMIT_BYTES = 256 * 1024;
 
-export type AnyContext = ParameterizedContext;
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-export async function readText(ctx: AnyContext): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buf.length;
-    if (size > BODY_LIMIT_BYTES) throw new HttpError(413, 'request body too large');
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readText(ctx: AnyContext): Promise<string> {
+  return readRawBody(ctx, BODY_LIMIT_BYTES, 'request body too large');
 }
 
 /** A JSON object body (any `+json` media type). */
@@ -43,14 +23,4 @@ export async function readJsonObject(ctx: AnyContext): Promise<Record<string, un
 export async function readForm(ctx: AnyContext): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) throw new HttpError(415, 'expected a form post');
   return Object.fromEntries(new URLSearchParams(await readText(ctx)));
-}
-
-export function sendJson(ctx: AnyContext, status: number, body: unknown, type = 'application/json'): void {
-  ctx.status = status;
-  ctx.type = `${type};charset=UTF-8`;
-  ctx.body = JSON.stringify(body);
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

@@ -3,7 +3,7 @@
  * The tester enters the identity data the identification proves and picks the status of the
  * identity; the simulator records it and calls the service provider back. No scripts.
  */
-import { escapeHtml as h } from './http.js';
+import { escapeHtml as h } from '../shared/http.js';
 import { FORM_STATUSES, STATUS, type SimIdentification } from './state.js';
 
 const STYLE = `

@@ -5,9 +5,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 
+import { HttpError, readRawBody } from '../shared/http.js';
+import { normaliseBasePath, routerAt } from '../shared/router.js';
 import { CONTENT_TYPE, getInfoPersonResponse, negativeReport, NOTICE, NS, soapFault, type RequestFacts, type SoapVersion } from './envelopes.js';
 import { BEHAVIOUR_NUMBERS, lookUp } from './register.js';
 import { find, readXml } from './xml.js';
@@ -48,22 +50,14 @@ export interface UpiSimulator {
   close(): void;
 }
 
-function normaliseBasePath(basePath: string | undefined): string {
-  const trimmed = (basePath ?? '').trim().replace(/\/+$/, '');
-  if (!trimmed) return '';
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
-
+/** The body, or `undefined` when it is larger than the service accepts. */
 async function readBody(ctx: Context): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(buf);
+  try {
+    return await readRawBody(ctx, MAX_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof HttpError) return undefined;
+    throw err;
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function soapVersionOf(ctx: Context): SoapVersion | undefined {
@@ -79,7 +73,7 @@ export function createUpiSimulator(opts: UpiSimulatorOptions = {}): UpiSimulator
   const slowMs = opts.slowMs ?? 30_000;
   const requests: SeenRequest[] = [];
   const stopping = new AbortController();
-  const router = basePath ? new Router({ prefix: basePath }) : new Router();
+  const router = routerAt(basePath);
 
   function reply(ctx: Context, version: SoapVersion, status: number, xml: string): void {
     ctx.status = status;

@@ -8,9 +8,10 @@
  */
 import crypto from 'node:crypto';
 
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 
-import { UpiError } from './errors.js';
+import { classifyTransportFailure, createProviderAgent, ResponseTooLargeError, sendToProvider, type ProviderResponse } from '../../outbound/http.js';
+import { malformed, UpiError } from './errors.js';
 import { buildGetInfoPersonRequest, soap11Envelope, SOAP11_HEADERS, type ResponseLanguage } from './protocol.js';
 import { processGetInfoPersonResponse, type UpiLookup } from './responses.js';
 
@@ -43,31 +44,15 @@ export interface UpiRegister {
   close(): Promise<void>;
 }
 
-const TLS_ERROR = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|HANDSHAKE/i;
+/** The TLS layer, as for every provider, and also a handshake failure that names nothing else. */
+const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|HANDSHAKE/i;
 
 function networkError(cause: unknown, timeoutMs: number): UpiError {
-  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
-  const name = cause instanceof Error ? cause.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code)) {
-    return new UpiError('timeout', `no answer within ${timeoutMs} ms${code ? ` (${code})` : ''}`, { status: 504, cause });
+  const failure = classifyTransportFailure(cause, TLS_FAILURE);
+  if (failure.kind === 'timeout') {
+    return new UpiError('timeout', `no answer within ${timeoutMs} ms${failure.code ? ` (${failure.code})` : ''}`, { status: 504, cause });
   }
-  const tls = TLS_ERROR.test(`${code} ${cause instanceof Error ? cause.message : ''}`);
-  return new UpiError('unavailable', `${tls ? 'TLS failure' : 'network error'}${code ? ` (${code})` : ''}`, { status: 503, cause });
-}
-
-async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buf.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw new UpiError('malformed_response', 'response larger than 512 KiB');
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return new UpiError('unavailable', failure.detail, { status: 503, cause });
 }
 
 export class UpiClient implements UpiRegister {
@@ -90,15 +75,12 @@ export class UpiClient implements UpiRegister {
     this.url = url.toString();
     this.timeoutMs = options.timeoutMs ?? DEFAULT_UPI_TIMEOUT_MS;
     this.clock = options.clock ?? (() => new Date());
-    this.agent = new Agent({
-      connect: {
-        timeout: this.timeoutMs,
-        rejectUnauthorized: true,
-        ...(options.caCertsPem !== undefined ? { ca: options.caCertsPem } : {}),
-        ...(options.clientCertPem !== undefined ? { cert: options.clientCertPem, key: options.clientKeyPem } : {}),
-      },
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
+    this.agent = createProviderAgent({
+      connectTimeoutMs: this.timeoutMs,
+      responseTimeoutMs: this.timeoutMs,
+      ca: options.caCertsPem,
+      cert: options.clientCertPem,
+      key: options.clientKeyPem,
     });
   }
 
@@ -118,25 +100,22 @@ export class UpiClient implements UpiRegister {
     );
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    let httpStatus: number;
-    let text: string;
+    let answer: ProviderResponse;
     try {
-      const response = await request(this.url, {
+      answer = await sendToProvider(this.agent, this.url, {
         method: 'POST',
-        dispatcher: this.agent,
         headers: SOAP11_HEADERS,
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
       });
-      httpStatus = response.statusCode;
-      text = await readLimited(response.body);
     } catch (cause) {
-      const error = cause instanceof UpiError ? cause : networkError(cause, this.timeoutMs);
+      const error = cause instanceof ResponseTooLargeError ? malformed(cause.message) : networkError(cause, this.timeoutMs);
       this.options.onEvent?.({ type: 'failure', code: error.code, durationMs: elapsed() });
       throw error;
     }
-    this.options.onEvent?.({ type: 'response', httpStatus, durationMs: elapsed() });
-    return processGetInfoPersonResponse(httpStatus, text, { messageId, vn });
+    this.options.onEvent?.({ type: 'response', httpStatus: answer.status, durationMs: elapsed() });
+    return processGetInfoPersonResponse(answer.status, answer.text, { messageId, vn });
   }
 
   async close(): Promise<void> {

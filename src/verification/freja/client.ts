@@ -6,8 +6,9 @@
  * Nothing is retried here: a failed result query is simply asked again at the next poll, and an
  * initiation is never sent twice behind the user's back.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 
+import { classifyTransportFailure, createProviderAgent, parseJsonAnswer, ResponseTooLargeError, sendToProvider } from '../../outbound/http.js';
 import { FrejaError, malformed, unavailable } from './errors.js';
 import { AUTH_PATHS, buildInitAuthRequest, DEFAULT_BASE_URL, encodeBody, type FrejaOperation, type InitAuthParams } from './protocol.js';
 import { processCancelResponse, processInitResponse, processResultResponse, type AuthResultEnvelope, type InitAuthAccepted } from './responses.js';
@@ -46,15 +47,8 @@ export interface FrejaApi {
   close(): Promise<void>;
 }
 
-const TLS_ERROR = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i;
-
 function networkError(operation: FrejaOperation, cause: unknown): FrejaError {
-  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
-  const name = cause instanceof Error ? cause.name : '';
-  const timedOut = name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code);
-  const tls = !timedOut && TLS_ERROR.test(`${code} ${cause instanceof Error ? cause.message : ''}`);
-  const what = timedOut ? 'timeout' : tls ? 'TLS failure' : 'network error';
-  return unavailable(`${operation}: ${what}${code ? ` (${code})` : ''}`, cause);
+  return unavailable(`${operation}: ${classifyTransportFailure(cause).detail}`, cause);
 }
 
 function normaliseBaseUrl(raw: string): string {
@@ -85,16 +79,14 @@ export class FrejaClient implements FrejaApi {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.relyingPartyId = options.relyingPartyId;
     this.onEvent = options.onEvent;
-    this.agent = new Agent({
-      connect: {
-        timeout: this.timeoutMs,
-        rejectUnauthorized: true,
-        ...(options.serverCaPem !== undefined ? { ca: options.serverCaPem } : {}),
-        ...(options.clientCertPem !== undefined ? { cert: options.clientCertPem, key: options.clientKeyPem } : {}),
-        ...(options.clientPfx !== undefined ? { pfx: options.clientPfx, passphrase: options.clientPfxPassword ?? '' } : {}),
-      },
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
+    this.agent = createProviderAgent({
+      connectTimeoutMs: this.timeoutMs,
+      responseTimeoutMs: this.timeoutMs,
+      ca: options.serverCaPem,
+      cert: options.clientCertPem,
+      key: options.clientKeyPem,
+      pfx: options.clientPfx,
+      passphrase: options.clientPfxPassword,
     });
   }
 
@@ -122,44 +114,19 @@ export class FrejaClient implements FrejaApi {
     const elapsed = () => Math.round(performance.now() - started);
     try {
       // The official client sends this content type with the form-like body; Freja expects it.
-      const response = await request(`${this.baseUrl}${AUTH_PATHS[operation]}`, {
+      const response = await sendToProvider(this.agent, `${this.baseUrl}${AUTH_PATHS[operation]}`, {
         method: 'POST',
-        dispatcher: this.agent,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: encodeBody(operation, payload, this.relyingPartyId),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
       });
-      const text = await readLimited(response.body);
-      this.onEvent?.({ type: 'response', operation, httpStatus: response.statusCode, durationMs: elapsed() });
-      return { httpStatus: response.statusCode, json: parseJson(text) };
+      this.onEvent?.({ type: 'response', operation, httpStatus: response.status, durationMs: elapsed() });
+      return { httpStatus: response.status, json: parseJsonAnswer(response.text) };
     } catch (cause) {
-      const error = cause instanceof FrejaError ? cause : networkError(operation, cause);
+      const error = cause instanceof ResponseTooLargeError ? malformed(cause.message) : networkError(operation, cause);
       this.onEvent?.({ type: 'failure', operation, reason: error.detail ?? error.code, durationMs: elapsed() });
       throw error;
     }
-  }
-}
-
-async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buf.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw malformed('response larger than 256 KiB');
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }

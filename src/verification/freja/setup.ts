@@ -3,10 +3,9 @@
  * relying party's certificate), the signing certificates and their chain, and the policy
  * (policies/freja.json). Every problem is a ConfigError naming the variable, at start.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 
-import type { FrejaConfig } from '../../config.js';
+import { readConfiguredFile, readConfiguredPem, type FrejaConfig } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import { ConfigError } from '../../errors.js';
 import type { MethodKind } from '../../qor/index.js';
@@ -14,16 +13,6 @@ import { FrejaClient, type FrejaClientEvent } from './client.js';
 import { loadFrejaPolicy, type FrejaPolicy } from './policy.js';
 import { FrejaVerifications, type FrejaLog } from './requests.js';
 import { FrejaTrust } from './trust.js';
-
-function read(file: string, variable: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${variable} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
-  }
-}
-
-const readPem = (file: string, variable: string) => read(file, variable).toString('utf8');
 
 export interface FrejaSetup {
   verifications: FrejaVerifications;
@@ -59,8 +48,8 @@ export function setUpFreja(opts: FrejaSetupOptions): FrejaSetup {
   if (opts.requireClientCertificate && !config.clientCertFile && !config.clientPfxFile) {
     throw new ConfigError('Invalid configuration: Freja eID needs the relying party certificate for mutual TLS: set FREJA_CLIENT_PFX_FILE (and FREJA_CLIENT_PFX_PASSWORD) or FREJA_CLIENT_CERT_FILE and FREJA_CLIENT_KEY_FILE');
   }
-  const signingPems = [...config.signingCertFiles.map((f) => readPem(f, 'FREJA_SIGNING_CERT_FILES')), ...(opts.extraSigningPems ?? [])];
-  const caPems = [...config.caFiles.map((f) => readPem(f, 'FREJA_CA_FILES')), ...(opts.extraCaPems ?? [])];
+  const signingPems = [...config.signingCertFiles.map((f) => readConfiguredPem(f, 'FREJA_SIGNING_CERT_FILES')), ...(opts.extraSigningPems ?? [])];
+  const caPems = [...config.caFiles.map((f) => readConfiguredPem(f, 'FREJA_CA_FILES')), ...(opts.extraCaPems ?? [])];
   let trust: FrejaTrust;
   try {
     trust = FrejaTrust.fromPem(signingPems, caPems);
@@ -75,10 +64,10 @@ export function setUpFreja(opts: FrejaSetupOptions): FrejaSetup {
     baseUrl: opts.url,
     timeoutMs: config.timeoutMs,
     ...(config.clientCertFile && config.clientKeyFile
-      ? { clientCertPem: readPem(config.clientCertFile, 'FREJA_CLIENT_CERT_FILE'), clientKeyPem: readPem(config.clientKeyFile, 'FREJA_CLIENT_KEY_FILE') }
+      ? { clientCertPem: readConfiguredPem(config.clientCertFile, 'FREJA_CLIENT_CERT_FILE'), clientKeyPem: readConfiguredPem(config.clientKeyFile, 'FREJA_CLIENT_KEY_FILE') }
       : {}),
-    ...(config.clientPfxFile ? { clientPfx: read(config.clientPfxFile, 'FREJA_CLIENT_PFX_FILE'), clientPfxPassword: config.clientPfxPassword ?? '' } : {}),
-    ...(config.serverCaFile ? { serverCaPem: readPem(config.serverCaFile, 'FREJA_SERVER_CA_FILE') } : {}),
+    ...(config.clientPfxFile ? { clientPfx: readConfiguredFile(config.clientPfxFile, 'FREJA_CLIENT_PFX_FILE'), clientPfxPassword: config.clientPfxPassword ?? '' } : {}),
+    ...(config.serverCaFile ? { serverCaPem: readConfiguredPem(config.serverCaFile, 'FREJA_SERVER_CA_FILE') } : {}),
     ...(config.relyingPartyId ? { relyingPartyId: config.relyingPartyId } : {}),
     onEvent: (event: FrejaClientEvent) => opts.log.debug?.(event, 'freja eid call'),
   });

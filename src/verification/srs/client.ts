@@ -3,8 +3,9 @@
  * the method catalogue (cached), starting an identification, its status, and the RAS verify
  * call. Every call has a timeout; answers go to the pure `process*` functions of responses.ts.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 
+import { classifyTransportFailure, createProviderAgent, parseJsonAnswer, ResponseTooLargeError, sendToProvider, type ProviderResponse } from '../../outbound/http.js';
 import { SrsError } from './errors.js';
 import { buildVerifyRequest, RAS_MEDIA_TYPE, SRS_MEDIA_TYPE, type VerifyParams } from './requests.js';
 import {
@@ -49,39 +50,15 @@ function trimBase(url: string): string {
 }
 
 function networkError(operation: Operation, cause: unknown): SrsError {
-  const raw = typeof cause === 'object' && cause !== null && 'code' in cause ? (cause as { code: unknown }).code : undefined;
-  const code = typeof raw === 'string' ? raw : '';
-  const name = cause instanceof Error ? cause.name : '';
-  const timedOut = name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code);
+  const { kind, code } = classifyTransportFailure(cause);
+  // SRS details name only textual codes (a DOMException's legacy number is left out), and a TLS
+  // failure counts as a network error.
+  const named = typeof (cause as { code?: unknown } | null | undefined)?.code === 'string' ? code : '';
   return new SrsError({
     code: 'unavailable',
-    detail: `${operation}: ${timedOut ? 'timeout' : 'network error'}${code ? ` (${code})` : ''}`,
+    detail: `${operation}: ${kind === 'timeout' ? 'timeout' : 'network error'}${named ? ` (${named})` : ''}`,
     cause,
   });
-}
-
-async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buf.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw new SrsError({ code: 'malformed_response', detail: 'response larger than 512 KiB' });
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** RFC 6749 2.3.1: client id and secret are form-urlencoded before Basic encoding. */
@@ -99,15 +76,11 @@ export class SrsClient {
 
   constructor(private readonly o: SrsClientOptions) {
     this.now = o.now ?? Date.now;
-    this.agent = new Agent({
-      connect: {
-        timeout: o.timeoutMs,
-        rejectUnauthorized: true,
-        ...(o.caCertsPem ? { ca: o.caCertsPem } : {}),
-        ...(o.clientCertPem && o.clientKeyPem ? { cert: o.clientCertPem, key: o.clientKeyPem } : {}),
-      },
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
+    this.agent = createProviderAgent({
+      connectTimeoutMs: o.timeoutMs,
+      responseTimeoutMs: o.timeoutMs,
+      ...(o.caCertsPem ? { ca: o.caCertsPem } : {}),
+      ...(o.clientCertPem && o.clientKeyPem ? { cert: o.clientCertPem, key: o.clientKeyPem } : {}),
     });
   }
 
@@ -205,21 +178,14 @@ export class SrsClient {
   ): Promise<{ status: number; json: unknown }> {
     const started = performance.now();
     try {
-      let response: Dispatcher.ResponseData;
+      let response: ProviderResponse;
       try {
-        response = await request(url, { ...init, dispatcher: this.agent, signal: AbortSignal.timeout(this.o.timeoutMs) });
+        response = await sendToProvider(this.agent, url, { ...init, timeoutMs: this.o.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
       } catch (cause) {
-        throw networkError(operation, cause);
+        throw cause instanceof ResponseTooLargeError ? new SrsError({ code: 'malformed_response', detail: cause.message }) : networkError(operation, cause);
       }
-      let text: string;
-      try {
-        text = await readLimited(response.body);
-      } catch (cause) {
-        if (cause instanceof SrsError) throw cause;
-        throw networkError(operation, cause);
-      }
-      this.o.onEvent?.({ operation, httpStatus: response.statusCode, durationMs: Math.round(performance.now() - started) });
-      return { status: response.statusCode, json: parseJson(text) };
+      this.o.onEvent?.({ operation, httpStatus: response.status, durationMs: Math.round(performance.now() - started) });
+      return { status: response.status, json: parseJsonAnswer(response.text) };
     } catch (err) {
       if (err instanceof SrsError) this.o.onEvent?.({ operation, code: err.code, durationMs: Math.round(performance.now() - started) });
       throw err;

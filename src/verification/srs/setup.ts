@@ -3,10 +3,9 @@
  * callback verifier and the identification service. In the sandbox, the endpoints and keys
  * default to the simulator's.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 
-import type { SrsConfig } from '../../config.js';
+import { readTlsFiles, type SrsConfig } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -37,14 +36,6 @@ export interface SrsSetup {
 
 /** The path of the callback endpoint. */
 export const SRS_CALLBACK_PATH = '/callbacks/srs';
-
-function readPem(file: string, variable: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${variable} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
-  }
-}
 
 /** The SRS configuration to use, or undefined when SRS is not configured (and no sandbox runs). */
 export function resolveSrsConfig(config: SrsConfig, sandbox: SrsEndpoints | undefined): (SrsConfig & SrsEndpoints) | undefined {
@@ -106,10 +97,7 @@ export function setUpSrs(opts: {
     scope: c.scope,
     timeoutMs: c.timeoutMs,
     catalogueCacheSeconds: c.catalogueCacheSeconds,
-    ...(c.clientCertFile && c.clientKeyFile
-      ? { clientCertPem: readPem(c.clientCertFile, 'SRS_CLIENT_CERT_FILE'), clientKeyPem: readPem(c.clientKeyFile, 'SRS_CLIENT_KEY_FILE') }
-      : {}),
-    ...(c.serverCaFile ? { caCertsPem: readPem(c.serverCaFile, 'SRS_SERVER_CA_FILE') } : {}),
+    ...readTlsFiles(c, 'SRS'),
     onEvent: (e) => log.debug(e, 'srs call'),
   });
   const callbackUrl = `${opts.issuer}${SRS_CALLBACK_PATH}`;

@@ -1,7 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -9,7 +7,9 @@ import { MobileIdClient, type MobileIdClientEvent, type MobileIdClientOptions } 
 import { verifyCmsSignature } from '../../../src/mobileid/cms.js';
 import { MobileIdError } from '../../../src/mobileid/errors.js';
 import { CertificateStore } from '../../../src/mobileid/certificates.js';
-import { fixtureJson, fixtureText, issue, toPem } from './helpers.js';
+import { rejectionOf } from '../shared/errors.js';
+import { mutualTlsService } from '../shared/mutual-tls.js';
+import { fixtureJson, fixtureText } from './helpers.js';
 
 interface Seen {
   path: string;
@@ -79,16 +79,7 @@ function echo(file: string, s: Seen, msisdn?: string): unknown {
   return json;
 }
 
-async function rejection(p: Promise<unknown>): Promise<MobileIdError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(MobileIdError);
-  return e as MobileIdError;
-}
+const rejection = (p: Promise<unknown>) => rejectionOf(MobileIdError, p);
 
 const DTBD = 'Test: Sign in from Postman?';
 
@@ -253,28 +244,9 @@ describe('MobileIdClient against a local MSSP', () => {
 
 describe('MobileIdClient over mutual TLS', () => {
   async function tlsMssp() {
-    const ca = await issue({ commonName: 'Test TLS CA', keyKind: 'ec', ca: true });
-    const server = await issue({ commonName: '127.0.0.1', keyKind: 'ec', ca: false, issuer: ca, ipAddress: '127.0.0.1', keyUsage: 0x88 });
-    const apClient = await issue({ commonName: 'servicecore.test', keyKind: 'ec', ca: false, issuer: ca });
     const seen: Seen[] = [];
-    const peers: string[] = [];
-    const handler = handle((s) => ({ status: 200, json: echo('rest-responses/profile-100-REQUEST_OK-ec-sim.json', s) }), seen);
-    const https = createHttpsServer(
-      { key: await toPem(server.keys.privateKey), cert: await toPem(server.cert), ca: await toPem(ca.cert), requestCert: true, rejectUnauthorized: true },
-      (req, res) => {
-        peers.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? ''));
-        handler(req, res);
-      },
-    );
-    const port = await listen(https);
-    return {
-      baseUrl: `https://127.0.0.1:${port}`,
-      caPem: await toPem(ca.cert),
-      certPem: await toPem(apClient.cert),
-      keyPem: await toPem(apClient.keys.privateKey),
-      seen,
-      peers,
-    };
+    const t = await mutualTlsService('servicecore.test', handle((s) => ({ status: 200, json: echo('rest-responses/profile-100-REQUEST_OK-ec-sim.json', s) }), seen));
+    return { ...t, baseUrl: `https://127.0.0.1:${await listen(t.server)}`, seen };
   }
 
   it('authenticates with the client certificate and trusts the configured CA', async () => {

@@ -4,6 +4,7 @@ import { CertificateStore, defaultTrustAnchors } from '../../../src/mobileid/cer
 import { verifyCmsSignature, type VerifyCmsOptions } from '../../../src/mobileid/cms.js';
 import { MobileIdError } from '../../../src/mobileid/errors.js';
 import { processStatusResponse, processSignatureResponse } from '../../../src/mobileid/responses.js';
+import { rejectionOf } from '../shared/errors.js';
 import {
   fixtureBytes,
   fixtureCms,
@@ -27,14 +28,7 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 
 /** Expect a `signature_invalid` rejection whose detail names the failed check. */
 async function expectInvalid(promise: Promise<unknown>, detail: RegExp): Promise<MobileIdError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('verification unexpectedly succeeded');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MobileIdError);
-  const e = error as MobileIdError;
+  const e = await rejectionOf(MobileIdError, promise);
   expect(e.code).toBe('signature_invalid');
   expect(e.status).toBe(502);
   expect(e.messageKey).toBe('mobileid.error.signature_invalid');

@@ -9,19 +9,12 @@ import {
   processSignatureResponse,
   processStatusResponse,
 } from '../../../src/mobileid/responses.js';
+import { thrownBy } from '../shared/errors.js';
 import { fixtureJson } from './helpers.js';
 
 type Processor = (httpStatus: number, json: unknown) => unknown;
 
-function thrown(fn: () => unknown): MobileIdError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MobileIdError);
-    return e as MobileIdError;
-  }
-  throw new Error('expected a MobileIdError');
-}
+const thrown = (fn: () => unknown) => thrownBy(MobileIdError, fn);
 
 describe('every recorded REST response (rest-responses/_index.json)', () => {
   const index = fixtureJson('rest-responses/_index.json') as { file: string; postman_request: string; http_status: number }[];

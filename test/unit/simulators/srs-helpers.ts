@@ -1,9 +1,5 @@
 /** The SRS simulator on a loopback port of its own, for the simulator and client tests. */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-import Koa from 'koa';
-
+import { serveSimulator } from '../../../src/simulators/shared/server.js';
 import { createSrsSimulator, type SrsSimulator, type SrsSimulatorOptions } from '../../../src/simulators/srs/index.js';
 
 export interface RunningSrsSimulator {
@@ -15,22 +11,9 @@ export interface RunningSrsSimulator {
 
 export async function startSrsSimulator(opts: SrsSimulatorOptions = {}): Promise<RunningSrsSimulator> {
   const sim = await createSrsSimulator({ basePath: '/srs', clientSecret: 'simulator-test-secret', ...opts });
-  const app = new Koa();
-  app.use(sim.router.routes());
-  app.use(sim.router.allowedMethods());
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    sim,
-    origin,
-    endpoints: sim.endpoints(origin),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const served = await serveSimulator(sim, { dropOpenRequests: true });
+  const origin = new URL(served.url).origin;
+  return { sim, origin, endpoints: sim.endpoints(origin), close: served.close };
 }
 
 export async function token(s: RunningSrsSimulator): Promise<string> {

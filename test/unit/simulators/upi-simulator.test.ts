@@ -2,33 +2,26 @@
  * The UPI simulator answers the product's real client as the query service would, from its test
  * register, and misbehaves on its documented test numbers.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { serveSimulator, type StartedSimulator } from '../../../src/simulators/shared/server.js';
 import { ACTIVE_PERSONS, BEHAVIOUR_NUMBERS, createUpiSimulator, type UpiSimulator } from '../../../src/simulators/upi/index.js';
 import { UpiClient, UpiError, decideAhvCheck } from '../../../src/verification/ahv/index.js';
+import { rejectionOf } from '../shared/errors.js';
 
 let sim: UpiSimulator;
-let server: http.Server;
+let served: StartedSimulator<UpiSimulator>;
 let url: string;
 const clients: UpiClient[] = [];
 
 beforeAll(async () => {
   sim = createUpiSimulator({ basePath: '/upi', senderId: 'sedex://T0-ZZ-SANDBOX', spidCategory: 'SANDBOX.SPID', slowMs: 1500 });
-  const app = new Koa();
-  app.use(sim.router.routes()).use(sim.router.allowedMethods());
-  server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${sim.endpointPath}`;
+  served = await serveSimulator(sim, { dropOpenRequests: true });
+  url = `${new URL(served.url).origin}${sim.endpointPath}`;
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  sim.close();
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await served.close();
 });
 
 function client(opts: { senderId?: string; timeoutMs?: number } = {}): UpiClient {
@@ -37,15 +30,7 @@ function client(opts: { senderId?: string; timeoutMs?: number } = {}): UpiClient
   return c;
 }
 
-async function failure(p: Promise<unknown>): Promise<UpiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof UpiError) return err;
-    throw err;
-  }
-  throw new Error('expected an UpiError');
-}
+const failure = (p: Promise<unknown>) => rejectionOf(UpiError, p);
 
 describe('UPI simulator', () => {
   it('is mounted under its base path at the WSDL address', () => {

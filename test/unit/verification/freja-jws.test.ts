@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { FrejaError, FrejaTrust, interpretApprovedResult, parseFrejaPolicy, thumbprint, verifyFrejaJws } from '../../../src/verification/freja/index.js';
 import { certificatesFromPem } from '../../../src/verification/freja/trust.js';
+import { rejectionOf } from '../shared/errors.js';
 import {
   AT_2022,
   AUTH_DECODED,
@@ -27,17 +28,11 @@ import {
 } from './freja-helpers.js';
 
 async function rejected(promise: Promise<unknown>, detail: RegExp): Promise<FrejaError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('accepted');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FrejaError);
-  expect((err as FrejaError).code).toBe('jws_invalid');
-  expect((err as FrejaError).messageKey).toBe('verification.freja.invalid_result');
-  expect((err as FrejaError).detail).toMatch(detail);
-  return err as FrejaError;
+  const err = await rejectionOf(FrejaError, promise);
+  expect(err.code).toBe('jws_invalid');
+  expect(err.messageKey).toBe('verification.freja.invalid_result');
+  expect(err.detail).toMatch(detail);
+  return err;
 }
 
 const POLICY = parseFrejaPolicy({ acceptedRegistrationLevels: ['EXTENDED', 'PLUS'], attributesToReturn: ['BASIC_USER_INFO', 'DATE_OF_BIRTH'] });

@@ -3,16 +3,9 @@ import { describe, expect, it } from 'vitest';
 
 import { buildInitAuthRequest, encodeBody, FrejaError, parseFrejaPolicy, processCancelResponse, processInitResponse, processResultResponse } from '../../../src/verification/freja/index.js';
 import { appLink, ssnUserInfo } from '../../../src/verification/freja/protocol.js';
+import { thrownBy } from '../shared/errors.js';
 
-function fails(fn: () => unknown): FrejaError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FrejaError);
-    return err as FrejaError;
-  }
-  throw new Error('accepted');
-}
+const fails = (fn: () => unknown) => thrownBy(FrejaError, fn);
 
 describe('request bodies', () => {
   it('sends initAuthRequest=<Base64 JSON> with INFERRED user info, the minimum level and the attributes', () => {

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { CallbackVerifier, keySources, type ReplayStore } from '../../../src/verification/srs/callback-jwt.js';
 import { SrsError } from '../../../src/verification/srs/errors.js';
+import { rejectionOf } from '../shared/errors.js';
 
 const ISSUER = 'urn:test:srs-isp';
 const AUDIENCE = 'https://login.example.ch/callbacks/srs';
@@ -56,13 +57,7 @@ async function sign(o: Sign = {}): Promise<string> {
 }
 
 async function refusal(token: string, v = verifier()): Promise<string> {
-  try {
-    await v.verify(token);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SrsError);
-    return (err as SrsError).code;
-  }
-  throw new Error('accepted');
+  return (await rejectionOf(SrsError, v.verify(token))).code;
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SrsClient, SrsError } from '../../../src/verification/srs/index.js';
 import { freePort } from '../../helpers/server.js';
+import { rejectionOf } from '../shared/errors.js';
 import { startSrsSimulator, type RunningSrsSimulator } from '../simulators/srs-helpers.js';
 
 let s: RunningSrsSimulator;
@@ -26,15 +27,7 @@ function client(over: Partial<ConstructorParameters<typeof SrsClient>[0]> = {}) 
   });
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SrsError);
-    return (err as SrsError).code;
-  }
-  throw new Error('no error');
-}
+const code = async (p: Promise<unknown>): Promise<string> => (await rejectionOf(SrsError, p)).code;
 
 beforeAll(async () => {
   s = await startSrsSimulator({ tokenTtlSeconds: 600, now: () => new Date(clock) });

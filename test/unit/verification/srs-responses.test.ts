@@ -14,20 +14,13 @@ import {
   processVerifyResponse,
   SrsError,
 } from '../../../src/verification/srs/index.js';
+import { thrownBy } from '../shared/errors.js';
 
 const vectors = JSON.parse(fs.readFileSync(path.resolve('../shared/vectors/swisscom-srs/srs-and-ras-requests.json'), 'utf8')) as {
   requests: { name: string; body: Record<string, unknown> | null; headers: { key: string; value: string }[] }[];
 };
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SrsError);
-    return (err as SrsError).code;
-  }
-  throw new Error('no error');
-}
+const code = (fn: () => unknown): string => thrownBy(SrsError, fn).code;
 
 describe('SRS answers', () => {
   it('reads a token, and refuses other token types or a refusal', () => {

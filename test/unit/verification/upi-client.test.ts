@@ -3,15 +3,14 @@
  * TLS) and of the service (SOAP fault, HTTP errors) come back, against local fake services.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { UpiClient, UpiError, parseXml, type UpiClientEvent, type UpiClientOptions } from '../../../src/verification/ahv/index.js';
 import { freePort } from '../../helpers/server.js';
-import { issue, toPem } from '../mobileid/helpers.js';
+import { rejectionOf } from '../shared/errors.js';
+import { mutualTlsService } from '../shared/mutual-tls.js';
 
 const VN = '7561234567897';
 
@@ -80,15 +79,7 @@ function client(opts: Partial<UpiClientOptions> & { url: string }): UpiClient {
   return c;
 }
 
-async function rejection(p: Promise<unknown>): Promise<UpiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof UpiError) return err;
-    throw err;
-  }
-  throw new Error('expected an UpiError');
-}
+const rejection = (p: Promise<unknown>) => rejectionOf(UpiError, p);
 
 describe('UpiClient', () => {
   it('posts a SOAP 1.1 querySpid request and reads the answer', async () => {
@@ -157,28 +148,9 @@ describe('UpiClient', () => {
 
 describe('UpiClient over mutual TLS', () => {
   async function tlsUpi() {
-    const ca = await issue({ commonName: 'Test UPI CA', keyKind: 'ec', ca: true });
-    const server = await issue({ commonName: '127.0.0.1', keyKind: 'ec', ca: false, issuer: ca, ipAddress: '127.0.0.1', keyUsage: 0x88 });
-    const sender = await issue({ commonName: 'servicecore.sender', keyKind: 'ec', ca: false, issuer: ca });
     const seen: Seen[] = [];
-    const peers: string[] = [];
-    const handle = handler((s) => ({ status: 200, body: answerFor(s.body) }), seen);
-    const https = createHttpsServer(
-      { key: await toPem(server.keys.privateKey), cert: await toPem(server.cert), ca: await toPem(ca.cert), requestCert: true, rejectUnauthorized: true },
-      (req, res) => {
-        peers.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? ''));
-        handle(req, res);
-      },
-    );
-    const port = await listen(https);
-    return {
-      url: `https://127.0.0.1:${port}/wupispid/ws/queryService/2`,
-      caPem: await toPem(ca.cert),
-      certPem: await toPem(sender.cert),
-      keyPem: await toPem(sender.keys.privateKey),
-      seen,
-      peers,
-    };
+    const t = await mutualTlsService('servicecore.sender', handler((s) => ({ status: 200, body: answerFor(s.body) }), seen));
+    return { ...t, url: `https://127.0.0.1:${await listen(t.server)}/wupispid/ws/queryService/2`, seen };
   }
 
   it('authenticates with the client certificate and trusts the configured CA', async () => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { buildGetInfoPersonRequest, processGetInfoPersonResponse, soap11Envelope, UpiError, UPI_NS, parseXml } from '../../../src/verification/ahv/index.js';
+import { thrownBy } from '../shared/errors.js';
 
 const VECTORS = new URL('../../../../shared/vectors/upi-ahv/synthetic-schema-valid/', import.meta.url);
 const vector = (name: string) => fs.readFileSync(new URL(name, VECTORS), 'utf8').replace(/^<\?xml[^>]*\?>\s*/, '');
@@ -23,15 +24,7 @@ function soap11(body: string): string {
 function soap12(body: string): string {
   return `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>${body}</env:Body></env:Envelope>`;
 }
-function rejection(fn: () => unknown): UpiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UpiError) return err;
-    throw err;
-  }
-  throw new Error('expected an UpiError');
-}
+const rejection = (fn: () => unknown) => thrownBy(UpiError, fn);
 
 describe('the getInfoPerson request', () => {
   const params = {

@@ -1,12 +1,12 @@
-/** Small file helpers for the simulator's persisted PKI. */
+/** Small file helpers for what a simulator keeps in the data directory (its test PKI, accounts). */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** The simulator's folder inside the product's data directory. */
-export function simulatorDataDir(dataDir: string | undefined): string | undefined {
+/** The simulator's folder inside the product's data directory; none for an in-memory run. */
+export function simulatorDataDir(dataDir: string | undefined, simulator: string): string | undefined {
   if (!dataDir || dataDir === ':memory:') return undefined;
-  return path.join(dataDir, 'simulators', 'freja');
+  return path.join(dataDir, 'simulators', simulator);
 }
 
 export async function readJsonFile<T>(dir: string, name: string): Promise<T | undefined> {

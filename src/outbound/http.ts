@@ -1,0 +1,132 @@
+/**
+ * The HTTP client we use to call external providers (Mobile ID, SRS, Freja eID, UPI): an undici
+ * Agent with mutual TLS and timeouts, one request whose answer is read up to a size limit, and a
+ * classifier of what went wrong below HTTP (timeout, TLS, network).
+ *
+ * Nothing here knows a provider: each provider's client maps a `ResponseTooLargeError` or a
+ * `TransportFailure` to its own error class and codes, and reads the answer with its own pure
+ * `process*` functions.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+
+export interface ProviderAgentOptions {
+  /** Connecting, TLS handshake included. */
+  connectTimeoutMs: number;
+  /** Waiting for the response headers, and for each part of the body. */
+  responseTimeoutMs: number;
+  /** PEM roots for the server certificate; Node's default roots when absent. */
+  ca?: string | string[] | undefined;
+  /** PEM client certificate (with `key`) for mutual TLS. */
+  cert?: string | undefined;
+  key?: string | undefined;
+  /** Or a PKCS#12 keystore and its password, for mutual TLS. */
+  pfx?: Buffer | undefined;
+  passphrase?: string | undefined;
+}
+
+/** A connection pool that always checks the server certificate; one per provider configuration. */
+export function createProviderAgent(o: ProviderAgentOptions): Agent {
+  return new Agent({
+    connect: {
+      timeout: o.connectTimeoutMs,
+      rejectUnauthorized: true,
+      ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      ...(o.cert !== undefined ? { cert: o.cert, key: o.key } : {}),
+      ...(o.pfx !== undefined ? { pfx: o.pfx, passphrase: o.passphrase ?? '' } : {}),
+    },
+    headersTimeout: o.responseTimeoutMs,
+    bodyTimeout: o.responseTimeoutMs,
+  });
+}
+
+export interface ProviderRequest {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  /** For the whole exchange: connecting, sending and reading the answer. */
+  timeoutMs: number;
+  /** A longer answer is not read: ResponseTooLargeError. */
+  maxResponseBytes: number;
+}
+
+export interface ProviderResponse {
+  status: number;
+  /** The body as UTF-8 text. */
+  text: string;
+}
+
+/** The answer was longer than the caller accepts; its message says the limit. */
+export class ResponseTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`response larger than ${sizeText(maxBytes)}`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+function sizeText(bytes: number): string {
+  const MiB = 1024 * 1024;
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`;
+}
+
+/**
+ * One request and its whole answer, whatever the HTTP status. Rejects with ResponseTooLargeError,
+ * or with the error of the transport (see `classifyTransportFailure`).
+ */
+export async function sendToProvider(agent: Dispatcher, url: string, req: ProviderRequest): Promise<ProviderResponse> {
+  const response = await request(url, {
+    method: req.method,
+    headers: req.headers,
+    ...(req.body !== undefined ? { body: req.body } : {}),
+    dispatcher: agent,
+    signal: AbortSignal.timeout(req.timeoutMs),
+  });
+  return { status: response.statusCode, text: await readAtMost(response.body, req.maxResponseBytes) };
+}
+
+async function readAtMost(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buf.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ResponseTooLargeError(maxBytes);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A JSON answer; `undefined` when it is empty or not JSON (the `process*` functions then say why). */
+export function parseJsonAnswer(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What in an error's code or message names the TLS layer (handshake, certificate check). */
+export const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i;
+
+export interface TransportFailure {
+  /** No (complete) answer in time; the TLS layer failed; anything else (refused, reset, DNS). */
+  kind: 'timeout' | 'tls' | 'network';
+  /** The error's `code` as text (`ECONNREFUSED`, `UND_ERR_CONNECT_TIMEOUT`, …); '' without one. */
+  code: string;
+  /** For the logs: `timeout`, `TLS failure` or `network error`, then the code in brackets. */
+  detail: string;
+}
+
+const KIND_TEXT: Record<TransportFailure['kind'], string> = { timeout: 'timeout', tls: 'TLS failure', network: 'network error' };
+
+/** Why a request got no answer, from the error undici or Node rejected it with. */
+export function classifyTransportFailure(cause: unknown, tlsPattern: RegExp = TLS_FAILURE): TransportFailure {
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
+  const name = cause instanceof Error ? cause.name : '';
+  const timedOut = name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code);
+  const kind = timedOut ? 'timeout' : tlsPattern.test(`${code} ${cause instanceof Error ? cause.message : ''}`) ? 'tls' : 'network';
+  return { kind, code, detail: `${KIND_TEXT[kind]}${code ? ` (${code})` : ''}` };
+}

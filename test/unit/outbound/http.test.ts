@@ -1,0 +1,64 @@
+/** The HTTP client the provider clients share: answers read up to a limit, and why a call got none. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { classifyTransportFailure, createProviderAgent, ResponseTooLargeError, sendToProvider } from '../../../src/outbound/http.js';
+import { freePort } from '../../helpers/server.js';
+import { rejectionOf } from '../shared/errors.js';
+
+let server: Server;
+let origin: string;
+const agent = createProviderAgent({ connectTimeoutMs: 1000, responseTimeoutMs: 1000 });
+const request = { method: 'POST' as const, headers: { 'content-type': 'text/plain' }, timeoutMs: 1000 };
+
+beforeAll(async () => {
+  // Answers with as many bytes as the path says, and the request body after them.
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => res.end('x'.repeat(Number(req.url!.slice(1))) + Buffer.concat(chunks).toString('utf8')));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await agent.close();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe('sendToProvider', () => {
+  it('returns the status and the whole answer up to the limit', async () => {
+    expect(await sendToProvider(agent, `${origin}/3`, { ...request, body: 'ok', maxResponseBytes: 5 })).toEqual({ status: 200, text: 'xxxok' });
+  });
+
+  it('stops reading beyond the limit, and the error names it', async () => {
+    for (const [max, text] of [[1024 * 1024, '1 MiB'], [512 * 1024, '512 KiB'], [256 * 1024, '256 KiB']] as const) {
+      const e = await rejectionOf(ResponseTooLargeError, sendToProvider(agent, `${origin}/${max + 1}`, { ...request, maxResponseBytes: max }));
+      expect(e.message).toBe(`response larger than ${text}`);
+    }
+  });
+
+  it('rejects with the transport error on a refused connection', async () => {
+    const cause = await sendToProvider(agent, `http://127.0.0.1:${await freePort()}/`, { ...request, maxResponseBytes: 10 }).catch((e: unknown) => e);
+    expect(classifyTransportFailure(cause)).toEqual({ kind: 'network', code: 'ECONNREFUSED', detail: 'network error (ECONNREFUSED)' });
+  });
+});
+
+describe('classifyTransportFailure', () => {
+  it('tells a timeout, a TLS failure and a network error apart', () => {
+    expect(classifyTransportFailure(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toEqual({ kind: 'timeout', code: '23', detail: 'timeout (23)' });
+    expect(classifyTransportFailure(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })).kind).toBe('timeout');
+    expect(classifyTransportFailure(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })).detail).toBe('TLS failure (DEPTH_ZERO_SELF_SIGNED_CERT)');
+    expect(classifyTransportFailure(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })).kind).toBe('network');
+    expect(classifyTransportFailure('odd')).toEqual({ kind: 'network', code: '', detail: 'network error' });
+  });
+
+  it('takes a wider pattern for what counts as TLS', () => {
+    const handshake = new Error('handshake failed');
+    expect(classifyTransportFailure(handshake).kind).toBe('network');
+    expect(classifyTransportFailure(handshake, /HANDSHAKE/i).kind).toBe('tls');
+  });
+});
