@@ -20,7 +20,7 @@ import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
 import { MOBILEID_MESSAGES } from './mobileid/index.js';
 import { geofencedLevels, maxAuthenticationAge, supportedAcrValues } from './qor/levels.js';
-import { CatalogueCache, loadQorPolicy, loginFactsFromAmr, qorClaims, seedPolicy, validateCatalogue } from './qor/index.js';
+import { CatalogueCache, corroboratedAhvChecks, loadQorPolicy, validVerifications, loginFactsFromAmr, qorClaims, seedPolicy, validateCatalogue } from './qor/index.js';
 import { stepUpPath, stepUpRoutes } from './interactions/stepup.js';
 import { listVerifications, MethodRegistry, type VerificationMethod } from './verification/index.js';
 import { AhvNumberCipher, confirmedAhvNumber, formatAhvn13 } from './verification/ahv/index.js';
@@ -109,7 +109,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           minimum: context.minimum,
         });
         // The AHV number is read (and decrypted) only for a client allowed it that asked for it.
-        const ahv = context.ahvNumber ? await confirmedAhvNumber(db, ahvCipher, sub, { now: new Date(), serial: facts.serial }) : undefined;
+        // Only the number of a check about the person another verification proved.
+        const now = new Date();
+        const corroborated = context.ahvNumber ? corroboratedAhvChecks(validVerifications(verifications, { now, serial: facts.serial })) : [];
+        const ahv = corroborated.length
+          ? await confirmedAhvNumber(db, ahvCipher, sub, { now, serial: facts.serial, verificationIds: corroborated.map((v) => v.id) })
+          : undefined;
         return { ...accountClaims(account), ...qor, ...(ahv ? { ahv_number: formatAhvn13(ahv) } : {}) };
       },
     },

@@ -134,6 +134,15 @@ export function validVerifications<V extends Verification>(verifications: readon
   );
 }
 
+/**
+ * The AHV checks (among verifications that count now) about a person another verification proved:
+ * only their numbers may be released, never one checked for details the user merely typed.
+ */
+export function corroboratedAhvChecks<V extends Verification>(valid: readonly V[]): V[] {
+  const proven = valid.filter((v) => v.kind !== 'ahv' && v.identity);
+  return valid.filter((v) => v.kind === 'ahv' && v.identity && proven.some((p) => samePerson(v.identity!, p.identity!)));
+}
+
 /** How long a verification stays valid, in calendar units (UTC). */
 export interface Validity {
   years?: number;

@@ -28,6 +28,7 @@ export {
   fulfils,
   fulfilledQors,
   validVerifications,
+  corroboratedAhvChecks,
   countingKinds,
   expiresAt,
   DEFAULT_VALIDITY,

@@ -160,8 +160,12 @@ describe('QoR 400 with the default policy', () => {
 
   it('does not count an AHV check made first for another person than Freja eID proves afterwards', async () => {
     const USER = '41791280003';
+    // A service allowed the AHV number: it must never receive the number of another person.
+    const pensionFund = await createRp(server, { client_name: 'Pension Fund', ahv_claim_allowed: true });
+    const params = { acr_values: QOR_400, scope: 'openid profile ahv' };
+    const userinfo = async (token: string) => (await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
     const browser = new Browser({ 'accept-language': 'en' });
-    const stepUp = await rpLogin(server, rp, browser, USER, { acr_values: QOR_400 });
+    const stepUp = await rpLogin(server, pensionFund, browser, USER, params);
 
     // The AHV check first, with details the user types (Jürg Müller's number and names).
     const typed = REGISTER.juerg;
@@ -183,14 +187,18 @@ describe('QoR 400 with the default policy', () => {
 
     // Leaving now (the request was voluntary): the token lists only what counts.
     const left = await submitForm(server, browser, afterFreja, '/continue', {});
-    const partial = (await redeem(rp, left)).claims()!;
+    const partialTokens = await redeem(pensionFund, left);
+    const partial = partialTokens.claims()!;
     expect(partial.acr).not.toBe(QOR_400);
     expect(partial.fulfilled_qors).toEqual([QOR_100, QOR_300]);
     expect(partial.arm_values).toEqual([]);
+    const partialInfo = await userinfo(partialTokens.access_token);
+    expect(partialInfo.given_name).toBe('Anna');
+    expect(partialInfo.ahv_number, "Jürg's number next to Anna's identity").toBeUndefined();
 
     // At the next login the AHV check is offered again, for the proven person, and then counts.
     const next = new Browser({ 'accept-language': 'en' });
-    const second = await rpLogin(server, rp, next, USER, { acr_values: QOR_400 });
+    const second = await rpLogin(server, pensionFund, next, USER, params);
     expect(second.callback).toBeUndefined();
     expect(second.html).toContain('id="stepup-other-person"');
     const retry = await chooseMethod(server, next, second, 'ahv-upi');
@@ -198,7 +206,9 @@ describe('QoR 400 with the default policy', () => {
     expect(retry.html).not.toContain('name="given_names"');
     const done = await submitForm(server, next, retry, '/ahv', { ahv_number: REGISTER.anna.number });
     expect(done.callback, `still at ${done.url.pathname}`).toBeDefined();
-    expectQor400((await redeem(rp, done)).claims()!);
+    const tokens = await redeem(pensionFund, done);
+    expectQor400(tokens.claims()!);
+    expect((await userinfo(tokens.access_token)).ahv_number).toBe(REGISTER.anna.number);
     expect((await ahvChecks(USER)).map((c) => c.evidence.identity_source)).toEqual(['entered', 'verification']);
   });
 });

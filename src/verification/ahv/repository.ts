@@ -43,12 +43,13 @@ export async function confirmedAhvNumber(
   db: Db,
   cipher: AhvNumberCipher,
   accountId: string,
-  at: { now: Date; serial: string | null },
+  at: { now: Date; serial: string | null; verificationIds: readonly string[] },
 ): Promise<string | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(accountId)) return undefined;
+  if (!/^[0-9a-f-]{36}$/i.test(accountId) || at.verificationIds.length === 0) return undefined;
   const row = (await db('ahv_checks as a')
     .join('verifications as v', 'v.id', 'a.verification_id')
     .where('a.account_id', accountId)
+    .whereIn('v.id', [...at.verificationIds])
     .andWhere('v.status', 'approved')
     .andWhere('v.expires_at', '>', at.now)
     .andWhere((q) => {

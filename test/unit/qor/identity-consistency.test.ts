@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { samePerson, type PersonIdentity } from '../../../src/identity/index.js';
 import {
+  corroboratedAhvChecks,
   countingKinds,
   evaluateLogin,
   evaluateRequest,
@@ -171,5 +172,20 @@ describe('samePerson', () => {
     expect(samePerson(ANNA, ANNA_OTHER_BIRTHDAY)).toBe(false);
     expect(samePerson(ANNA, { ...ANNA, givenNames: 'Anna Lea' })).toBe(false);
     expect(samePerson(ANNA, { ...ANNA, familyName: 'Meier' })).toBe(false);
+  });
+});
+
+describe('which AHV numbers may be released', () => {
+  const check = (id: string, identity?: PersonIdentity) => verification({ id, method: 'ahv-upi', kind: 'ahv', ...(identity ? { identity } : {}) });
+  const proof = (identity?: PersonIdentity) => verification({ id: 'proof', kind: 'auto', ...(identity ? { identity } : {}) });
+
+  it('only checks about a person another verification proved', () => {
+    expect(corroboratedAhvChecks([proof(ANNA), check('a', ANNA), check('j', JUERG)]).map((v) => v.id)).toEqual(['a']);
+  });
+
+  it('none for a check of typed details alone, or one without a recorded identity', () => {
+    expect(corroboratedAhvChecks([check('a', ANNA)])).toEqual([]);
+    expect(corroboratedAhvChecks([proof(ANNA), check('x')])).toEqual([]);
+    expect(corroboratedAhvChecks([proof(), check('a', ANNA)])).toEqual([]);
   });
 });

@@ -170,9 +170,11 @@ describe('one check', () => {
     expect(row.vn_encrypted).not.toContain('7561234567897');
     expect(row.vn_masked).toBe('756.****.****.97');
 
-    expect(await confirmedAhvNumber(db, cipher, account.id, { now: new Date(), serial: 'serial-1' })).toBe('7561234567897');
-    expect(await confirmedAhvNumber(db, cipher, account.id, { now: new Date(), serial: 'OTHER' })).toBeUndefined();
-    expect(await confirmedAhvNumber(db, cipher, account.id, { now: new Date(Date.now() + 31 * 86_400_000), serial: 'SERIAL-1' })).toBeUndefined();
+    const ids = [ahv.id];
+    expect(await confirmedAhvNumber(db, cipher, account.id, { now: new Date(), serial: 'serial-1', verificationIds: ids })).toBe('7561234567897');
+    expect(await confirmedAhvNumber(db, cipher, account.id, { now: new Date(), serial: 'serial-1', verificationIds: [proof.id] })).toBeUndefined();
+    expect(await confirmedAhvNumber(db, cipher, account.id, { now: new Date(), serial: 'OTHER', verificationIds: ids })).toBeUndefined();
+    expect(await confirmedAhvNumber(db, cipher, account.id, { now: new Date(Date.now() + 31 * 86_400_000), serial: 'SERIAL-1', verificationIds: ids })).toBeUndefined();
     expect(await accountsWithAhvNumber(db, cipher, '7561234567897')).toEqual([account.id]);
     const trail = (await db('audit_events').where({ subject: `account:${account.id}` }).select('action', 'detail')) as { action: string; detail: unknown }[];
     expect(trail.map((e) => e.action)).toContain('verification.ahv.confirmed');
