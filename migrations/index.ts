@@ -13,6 +13,7 @@ import * as m006 from './006_srs_identifications.js';
 import * as m007 from './007_freja_requests.js';
 import * as m008 from './008_manual_cases.js';
 import * as m009 from './009_ahv_checks.js';
+import * as m010 from './010_grant_logins.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '007_freja_requests': m007,
   '008_manual_cases': m008,
   '009_ahv_checks': m009,
+  '010_grant_logins': m010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -15,6 +15,7 @@ import type { Config } from './config.js';
 import { createDb, isEmbedded, migrate, type Db } from './db/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { startSweeper } from './oidc/adapter.js';
+import { serialOfGrant } from './oidc/grant-logins.js';
 import { ensureKeys, loadJwks } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
@@ -100,9 +101,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxAuthenticationAge: async (acr) => maxAuthenticationAge(await catalogue.get(), acr),
     accounts: {
       findAccount: async (sub, context) => {
-        const [account, verifications, policy] = await Promise.all([findAccountById(db, sub), listVerifications(db, sub), catalogue.get()]);
+        const [account, verifications, policy, serial] = await Promise.all([
+          findAccountById(db, sub),
+          listVerifications(db, sub),
+          catalogue.get(),
+          serialOfGrant(db, context.grantId),
+        ]);
         if (!account) return undefined;
-        const facts = loginFactsFromAmr(context.amr ?? account.lastLogin?.amr, account.lastLogin?.serial ?? account.mobileidSerial ?? '');
+        // The serial of the login behind this token's grant, never the account's latest login: a
+        // login on a re-activated Mobile ID must not change what an earlier grant's tokens say.
+        const facts = loginFactsFromAmr(context.amr ?? account.lastLogin?.amr, serial ?? '');
         const qor = qorClaims(policy, verifications, facts, {
           values: context.requested,
           essential: false,

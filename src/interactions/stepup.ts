@@ -111,7 +111,8 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
     for (const routes of methodRoutes) routes(router, h, access);
 
     async function finishWith(ctx: Context, details: Details, login: CompletedLogin, acr: string) {
-      await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true }, consent: {} });
+      // The serial goes with the grant: its tokens are evaluated for this login (src/oidc/grant-logins.ts).
+      await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true, serial: login.facts.serial }, consent: {} });
     }
 
     router.get('/interaction/:uid/stepup/:loginId', async (ctx) => {

@@ -6,6 +6,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
+import { sweepGrantLogins } from './grant-logins.js';
 
 const TABLE = 'oidc_payloads';
 
@@ -119,7 +120,9 @@ export function startSweeper(
   onError: (err: unknown) => void,
 ): () => void {
   const timer = setInterval(() => {
-    sweepExpired(db).catch(onError);
+    sweepExpired(db)
+      .then(() => sweepGrantLogins(db))
+      .catch(onError);
   }, intervalSeconds * 1000);
   timer.unref();
   return () => clearInterval(timer);

@@ -13,6 +13,7 @@ import { pickLocale, translate } from '../web/i18n.js';
 import { createAdapter } from './adapter.js';
 import { installHashedClientSecrets } from './clients.js';
 import { requestedAcrValues, selectVerifiedClaims } from '../qor/index.js';
+import { recordGrantLogin } from './grant-logins.js';
 import { asksForAhvNumber, CLAIMS, SCOPES } from './claims.js';
 import { ahvClaimAllowed, EXTRA_CLIENT_METADATA, minimumAcrOf } from './client-policy.js';
 
@@ -26,6 +27,8 @@ export interface ClaimsContext {
   amr: string[] | undefined;
   /** True when the client may receive the AHV number (`ahv_claim_allowed`) and this authorization asked for it. */
   ahvNumber: boolean;
+  /** The grant of the token the claims are for: its login's Mobile ID serial (src/oidc/grant-logins.ts). */
+  grantId: string | undefined;
 }
 
 export interface AccountLookup {
@@ -210,16 +213,19 @@ export function createProvider(opts: ProviderOptions): Provider {
         }
       }
       await grant.save();
+      const login = ctx.oidc.result?.login as { serial?: unknown } | undefined;
+      await recordGrantLogin(db, grant.jti, session.uid, login ? (typeof login.serial === 'string' ? login.serial : null) : undefined);
       return grant;
     },
     findAccount: async (ctx, sub) => {
       const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AccessToken) as
-        | { claims?: unknown; amr?: string[]; scope?: unknown }
+        | { claims?: unknown; amr?: string[]; scope?: unknown; grantId?: string }
         | undefined;
       const claims = await accounts.findAccount(sub, {
         requested: requestedAcrValues(source?.claims ?? ctx.oidc.claims).values,
         minimum: minimumAcrOf(ctx.oidc.client),
         amr: source?.amr,
+        grantId: source?.grantId,
         ahvNumber: ahvClaimAllowed(ctx.oidc.client) && asksForAhvNumber(source),
       });
       if (!claims) return undefined;

@@ -205,6 +205,31 @@ describe('step-up to a Quality of Registration', () => {
     await expect(createRp(server, { minimum_acr: 'urn:unknown' })).rejects.toMatchObject({ error_description: expect.stringMatching(/minimum_acr/) });
   });
 
+  it('evaluates the tokens of each grant for the login behind it, not for the latest login of the number', async () => {
+    const MSISDN = '41791240009';
+    const userinfo = async (token: string) => (await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    const owner = new Browser();
+    const verified = await choose(owner, await mobileIdLogin(owner, MSISDN, { acr_values: QOR_300, scope: 'openid profile' }), 'test-online');
+    const ownerTokens = await redeem(rp, verified);
+    expect((await userinfo(ownerTokens.access_token)).given_name).toBe('Anna');
+
+    // The number is re-activated (a new serial, e.g. a swapped SIM) and logs in elsewhere.
+    await phone(server).reactivate(MSISDN);
+    const other = new Browser();
+    const notice = await mobileIdLogin(other, MSISDN, { scope: 'openid profile' });
+    const next = new URL(/class="button" href="([^"]+)"/.exec(notice.html)![1]!.replace(/&amp;/g, '&'), server.url);
+    const r = await other.follow(next, server.url);
+    const otherTokens = await redeem(rp, { ...notice, url: r.url, status: r.res.status, html: '', callback: r.left! });
+    const otherInfo = await userinfo(otherTokens.access_token);
+    expect(otherInfo.fulfilled_qors).toEqual([QOR_100]);
+    expect(otherInfo.given_name).toBeUndefined();
+
+    // The first grant's tokens still speak for the first login; the new login gains nothing.
+    const ownerInfo = await userinfo(ownerTokens.access_token);
+    expect(ownerInfo.given_name).toBe('Anna');
+    expect(ownerInfo.fulfilled_qors).toEqual([QOR_100, QOR_300]);
+  });
+
   it('does not count verifications bound to an old Mobile ID serial', async () => {
     const browser = new Browser();
     await mobileIdLogin(browser, '41791240006', { acr_values: QOR_300 }).then((p) => choose(browser, p, 'test-online'));
