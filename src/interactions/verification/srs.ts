@@ -53,13 +53,16 @@ export async function srsFeature(deps: FeatureDeps): Promise<VerificationFeature
 function srsRoutes(srs: SrsSetup, db: Db, pagePollMs: number): MethodRoutes {
   const base = '/interaction/:uid/stepup/:loginId/srs/:id';
   return (router, h, stepUp) => {
-    /** The identification of this login, refreshed from SRS when due. */
+    /** The identification of this login (checked before anything is asked of SRS), refreshed from SRS when due. */
     async function own(ctx: Context, refresh: boolean) {
       const step = await stepUp.current(ctx);
-      const i = refresh ? await srs.identifications.check(ctx.params.id!) : await srs.identifications.get(ctx.params.id!);
-      if (!i || i.accountId !== step.accountId || i.interactionUid !== step.interactionUid || i.loginId !== ctx.params.loginId) {
+      const found = await srs.identifications.get(ctx.params.id!);
+      if (!found || found.accountId !== step.accountId || found.interactionUid !== step.interactionUid || found.loginId !== ctx.params.loginId) {
         throw new AppError({ code: 'srs_identification_not_found', status: 404, messageKey: 'error.session_expired' });
       }
+      let i: IdentificationState = refresh ? await srs.identifications.check(found.id) : found;
+      // Another request is ordering it at SRS right now: wait for the outcome.
+      if (i.status === 'starting') i = (await srs.identifications.settled(i.id)) ?? i;
       return { step, i, locale: step.locale as Locale };
     }
 
@@ -84,7 +87,7 @@ function srsRoutes(srs: SrsSetup, db: Db, pagePollMs: number): MethodRoutes {
     router.get(base, async (ctx) => {
       const o = await own(ctx, true);
       const { i, step } = o;
-      if (i.status === 'draft') return formPage(ctx, o);
+      if (i.status === 'draft' || i.status === 'starting') return formPage(ctx, o);
       if (i.status === 'approved') return redirect(ctx, stepUpNoticeUrl(step.returnUrl, 'verification.srs.done', 'info'));
       if (i.status === 'failed' || i.status === 'cancelled') {
         return redirect(ctx, stepUpNoticeUrl(step.returnUrl, i.messageKey ?? 'verification.srs.status.error', i.status === 'cancelled' ? 'info' : 'error'));
@@ -138,7 +141,7 @@ function srsRoutes(srs: SrsSetup, db: Db, pagePollMs: number): MethodRoutes {
     router.get(`${base}/status`, async (ctx) => {
       const { i } = await own(ctx, true);
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { status: i.status === 'started' ? 'pending' : i.status, srsStatus: i.srsStatus ?? null, stage: i.messageKey ?? '' };
+      ctx.body = { status: i.status === 'started' || i.status === 'starting' ? 'pending' : i.status, srsStatus: i.srsStatus ?? null, stage: i.messageKey ?? '' };
     });
   };
 }

@@ -104,7 +104,7 @@ export class SrsClient {
   async start(issuer: string, method: string, body: Record<string, string>): Promise<StartResult> {
     const url = `${trimBase(this.o.url)}/api/providers/${encodeURIComponent(issuer)}/${encodeURIComponent(method)}`;
     const { status, json } = await this.authorized('start', 'POST', url, body);
-    return processStartResponse(status, json);
+    return processStartResponse(status, json, { allowHttp: new URL(this.o.url).protocol === 'http:' });
   }
 
   /** GET /api/identifications/{refId}. */

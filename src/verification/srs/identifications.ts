@@ -5,11 +5,15 @@
  *   prepare   the step-up page chose srs-video / srs-bank: a draft for this login (or the user's
  *             open identification of that method is picked up again)
  *   begin     the user's details → catalogue entry the policy accepts → POST /api/providers/{isp}/{method}
- *             → refId and targetURL. A provider outage keeps the draft and the details.
+ *             → refId and targetURL. One request orders it (draft → starting → started); a provider
+ *             outage puts it back to a draft that keeps the details.
  *   check     at most one status query per poll interval, however many browsers or instances ask
  *   callback  the partner's signed JWT (verified by CallbackVerifier) brings status and identity
  *   confirm   identity data must match the claim, the verify call must find the evidence for the
  *             user's Mobile ID number → verification recorded, bound to the Mobile ID serial.
+ *
+ * When it ends (recorded, failed, cancelled, expired) the row forgets the claimed and proven identity
+ * and the e-mail address: the verification record keeps what it needs.
  */
 import { findAccountById } from '../../accounts/index.js';
 import { audit } from '../../audit/index.js';
@@ -28,7 +32,9 @@ import { buildStartRequest, distinguishedName } from './requests.js';
 import type { ProvenIdentity } from './responses.js';
 import { statusInfo, type SrsStatus } from './statuses.js';
 import {
+  abandonStart,
   claimLease,
+  claimStart,
   claimPoll,
   countStartedSince,
   findByRefId,
@@ -36,6 +42,7 @@ import {
   findOpen,
   insertDraft,
   releaseLease,
+  TABLE,
   updateIdentification,
   type Details,
   type Identification,
@@ -51,12 +58,29 @@ export interface SrsSettings {
   identificationTtlSeconds: number;
   /** How long a verification counts (policies/qor.json `verification.validityDays`). */
   validityDays: number;
+  /** The SRS call timeout (SRS_TIMEOUT_MS): the leases are derived from it. */
+  timeoutMs: number;
 }
 
 /** An identification as the pages see it; `notice` is a passing condition (e.g. SRS unreachable). */
 export type IdentificationState = Identification & { notice?: string | undefined };
 
-const LEASE_MS = 30_000;
+/**
+ * How long a lease lasts for work that makes `calls` SRS calls: each call may take the timeout to
+ * connect and the timeout again to answer, plus a margin for the database.
+ */
+export function leaseMs(timeoutMs: number, calls: number): number {
+  return calls * 2 * timeoutMs + 30_000;
+}
+
+/** How long a request waits for another request that is ordering the same identification. */
+const SETTLE_WAIT_MS = 15_000;
+
+/** The identification was recorded or ended by another request or instance in the meantime. */
+class AlreadyEnded extends Error {}
+
+/** What an ended identification no longer keeps. */
+const FORGET = { claimed: null, proven: null } as const;
 
 function maskRef(refId: string): string {
   return refId.length > 8 ? `${refId.slice(0, 8)}…` : refId;
@@ -71,10 +95,21 @@ export class SrsIdentifications {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Confirming: one verify call. */
+  private get confirmLeaseMs(): number {
+    return leaseMs(this.settings.timeoutMs, 1);
+  }
+
+  /** Ordering: token, catalogue and start calls. */
+  private get startLeaseMs(): number {
+    return leaseMs(this.settings.timeoutMs, 3);
+  }
+
   /** The identification to continue with for this step-up choice (a draft, or the open one). */
   async prepare(ctx: StepUpContext, method: string): Promise<Identification> {
     const now = this.now();
     const loginId = ctx.returnUrl.split('/').pop() ?? '';
+    await this.endExpired(ctx.accountId, now);
     const open = await findOpen(this.db, { accountId: ctx.accountId, method, interactionUid: ctx.interactionUid, boundSerial: ctx.serial, now });
     if (open) {
       if (open.interactionUid !== ctx.interactionUid || open.loginId !== loginId) {
@@ -100,39 +135,59 @@ export class SrsIdentifications {
     return findIdentification(this.db, id);
   }
 
+  /** The identification once no request is ordering it at SRS any more (waits a little at most). */
+  async settled(id: string, waitMs = SETTLE_WAIT_MS): Promise<Identification | undefined> {
+    const until = Date.now() + waitMs;
+    let i = await findIdentification(this.db, id);
+    while (i?.status === 'starting' && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      i = await findIdentification(this.db, id);
+    }
+    return i;
+  }
+
   /**
-   * Order the identification at SRS with the user's details. On any failure the draft keeps the
-   * details (the form shows them again) and the error is thrown for the page to explain.
+   * Order the identification at SRS with the user's details. Only the request that turns the draft
+   * into `starting` calls SRS; others wait for its outcome. On any failure the draft is back, keeps
+   * the details (the form shows them again) and the error is thrown for the page to explain.
    */
   async begin(id: string, details: Details): Promise<Identification> {
     const i = await findIdentification(this.db, id);
     if (!i) throw new AppError({ code: 'srs_identification_not_found', status: 404, messageKey: 'error.session_expired' });
-    if (i.status !== 'draft') return i;
-    await updateIdentification(this.db, id, { claimed: details }, { status: 'draft' });
-    const policy = this.settings.policy.methods[i.method];
-    if (!policy) throw new SrsError({ code: 'no_method', detail: `no policy for ${i.method}` });
+    if (i.status !== 'draft' && i.status !== 'starting') return i;
     const now = this.now();
-    const recent = await countStartedSince(this.db, i.accountId, new Date(now.getTime() - 3600_000));
-    if (recent >= this.settings.policy.startsPerAccountPerHour) {
-      throw new AppError({ code: 'srs_rate_limited', status: 429, messageKey: 'verification.srs.error.rate_limited' });
-    }
-    const account = await findAccountById(this.db, i.accountId);
-    if (!account) throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
+    const token = await claimStart(this.db, id, details, now, this.startLeaseMs);
+    if (!token) return (await this.settled(id))!;
+    let started, chosen, policy;
+    try {
+      policy = this.settings.policy.methods[i.method];
+      if (!policy) throw new SrsError({ code: 'no_method', detail: `no policy for ${i.method}` });
+      // Counts this start too: starts made at the same time all see each other.
+      const recent = await countStartedSince(this.db, i.accountId, new Date(now.getTime() - 3600_000));
+      if (recent > this.settings.policy.startsPerAccountPerHour) {
+        throw new AppError({ code: 'srs_rate_limited', status: 429, messageKey: 'verification.srs.error.rate_limited' });
+      }
+      const account = await findAccountById(this.db, i.accountId);
+      if (!account) throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
 
-    const chosen = chooseEntry(policy, await this.client.catalogue(catalogueFilters(policy)));
-    if (!chosen) throw new SrsError({ code: 'no_method', detail: `catalogue has no entry for ${i.method}` });
-    const started = await this.client.start(
-      chosen.entry.issuer,
-      policy.realtimeMethod,
-      buildStartRequest({
-        ...details,
-        mobile: `+${account.msisdn.replace(/\D/g, '')}`,
-        language: i.locale,
-        externalId: i.id,
-        callbackUrl: this.settings.callbackUrl,
-      }),
-    );
-    await updateIdentification(
+      chosen = chooseEntry(policy, await this.client.catalogue(catalogueFilters(policy)));
+      if (!chosen) throw new SrsError({ code: 'no_method', detail: `catalogue has no entry for ${i.method}` });
+      started = await this.client.start(
+        chosen.entry.issuer,
+        policy.realtimeMethod,
+        buildStartRequest({
+          ...details,
+          mobile: `+${account.msisdn.replace(/\D/g, '')}`,
+          language: i.locale,
+          externalId: i.id,
+          callbackUrl: this.settings.callbackUrl,
+        }),
+      );
+    } catch (err) {
+      await abandonStart(this.db, id, token);
+      throw err;
+    }
+    const n = await updateIdentification(
       this.db,
       id,
       {
@@ -147,9 +202,16 @@ export class SrsIdentifications {
         message_key: statusInfo('initialized').messageKey,
         next_poll_at: new Date(now.getTime() + this.settings.pollIntervalMs),
         expires_at: new Date(now.getTime() + this.settings.identificationTtlSeconds * 1000),
+        lease_until: null,
+        lease_token: null,
       },
-      { status: 'draft' },
+      { status: 'starting', lease_token: token },
     );
+    if (!n) {
+      // This start outlived its lease and another request ordered the identification again.
+      this.log.warn({ identification: id, method: i.method, ref: maskRef(started.refId) }, 'srs identification ordered twice; the later order is kept');
+      return (await this.settled(id))!;
+    }
     await audit(this.db, {
       actor: `account:${i.accountId}`,
       action: 'verification.started',
@@ -193,6 +255,11 @@ export class SrsIdentifications {
     if (!i) throw new SrsError({ code: 'not_found', detail: 'callback for an unknown refId' });
     this.log.info({ identification: i.id, ref: maskRef(i.refId!), status: claims.status ?? 'unknown' }, 'srs callback received');
     if (i.status !== 'started') return i;
+    if (i.expiresAt <= this.now()) {
+      this.log.warn({ identification: i.id, ref: maskRef(i.refId!), status: claims.status ?? 'unknown' }, 'srs callback for an expired identification refused; nothing recorded');
+      await this.finish(i, 'failed', 'verification.srs.expired', 'expired');
+      throw new SrsError({ code: 'callback_expired', detail: 'callback for an expired identification' });
+    }
     await this.apply(i, claims.status, claims.identity, claims.evidenceId);
     return (await findIdentification(this.db, i.id))!;
   }
@@ -220,7 +287,8 @@ export class SrsIdentifications {
    */
   private async confirm(id: string): Promise<void> {
     const now = this.now();
-    if (!(await claimLease(this.db, id, now, LEASE_MS))) return;
+    const lease = await claimLease(this.db, id, now, this.confirmLeaseMs);
+    if (!lease) return;
     try {
       const i = (await findIdentification(this.db, id))!;
       const policy = this.settings.policy.methods[i.method];
@@ -259,9 +327,18 @@ export class SrsIdentifications {
       if (verified.vetterMsisdn && verified.vetterMsisdn.replace(/\D/g, '') !== account.msisdn.replace(/\D/g, '')) {
         return await this.finish(i, 'failed', 'verification.srs.error.other_phone', 'evidence of another number');
       }
-      await this.approve(i, i.proven, verified.evidenceId, verified.serialNumber);
+      if (i.evidenceId && verified.evidenceId !== i.evidenceId) {
+        // The evidence found is not the one this identification produced.
+        return await this.finish(i, 'failed', 'verification.srs.status.error', 'evidence of another identification');
+      }
+      try {
+        await this.approve(i, i.proven, verified.evidenceId, verified.serialNumber);
+      } catch (err) {
+        if (!(err instanceof AlreadyEnded)) throw err;
+        this.log.info({ identification: id, method: i.method }, 'srs identification already ended elsewhere; nothing recorded twice');
+      }
     } finally {
-      await releaseLease(this.db, id);
+      await releaseLease(this.db, id, lease);
     }
   }
 
@@ -290,7 +367,14 @@ export class SrsIdentifications {
         verifiedAt,
         expiresAt: expiresAt(verifiedAt, { days: this.settings.validityDays }),
       });
-      await updateIdentification(trx, i.id, { status: 'approved', evidence_id: evidenceId, verification_id: v.id, message_key: 'verification.srs.done' }, { status: 'started' });
+      const n = await updateIdentification(
+        trx,
+        i.id,
+        { status: 'approved', evidence_id: evidenceId, verification_id: v.id, message_key: 'verification.srs.done', ...FORGET },
+        { status: 'started' },
+      );
+      // Recorded or ended by someone else meanwhile: the verification above is rolled back.
+      if (n !== 1) throw new AlreadyEnded();
       await audit(trx, {
         actor: `account:${i.accountId}`,
         action: 'verification.approved',
@@ -301,8 +385,18 @@ export class SrsIdentifications {
     this.log.info({ identification: i.id, method: i.method, loa: i.loa, jurisdiction: i.jurisdiction }, 'srs verification recorded');
   }
 
+  /** The account's identifications that ran out without the user coming back end now. */
+  private async endExpired(accountId: string, now: Date): Promise<void> {
+    await this.db(TABLE).where({ account_id: accountId, status: 'draft' }).andWhere('expires_at', '<=', now).whereNotNull('claimed').update({ ...FORGET, updated_at: now });
+    const stale = (await this.db(TABLE).where({ account_id: accountId, status: 'started' }).andWhere('expires_at', '<=', now).select('id')) as { id: string }[];
+    for (const { id } of stale) {
+      const i = await findIdentification(this.db, id);
+      if (i) await this.finish(i, 'failed', 'verification.srs.expired', 'expired');
+    }
+  }
+
   private async finish(i: Identification, status: 'failed' | 'cancelled', messageKey: string, reason: string, extra: Record<string, unknown> = {}): Promise<void> {
-    const n = await updateIdentification(this.db, i.id, { status, message_key: messageKey }, { status: 'started' });
+    const n = await updateIdentification(this.db, i.id, { status, message_key: messageKey, ...FORGET }, { status: 'started' });
     if (!n) return;
     await audit(this.db, {
       actor: `account:${i.accountId}`,

@@ -88,7 +88,11 @@ export interface StartResult {
   targetUrl: string;
 }
 
-export function processStartResponse(httpStatus: number, json: unknown): StartResult {
+/**
+ * The start call's answer. The partner's page must be https; http only when SRS itself is reached
+ * over http (the sandbox), `allowHttp`.
+ */
+export function processStartResponse(httpStatus: number, json: unknown, opts: { allowHttp?: boolean } = {}): StartResult {
   if (httpStatus !== 200 && httpStatus !== 201) {
     throw httpFailure('start', httpStatus);
   }
@@ -105,7 +109,9 @@ export function processStartResponse(httpStatus: number, json: unknown): StartRe
   } catch {
     throw malformed('start', 'targetURL is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw malformed('start', 'targetURL is not http(s)');
+  if (url.protocol !== 'https:' && !(opts.allowHttp && url.protocol === 'http:')) {
+    throw malformed('start', opts.allowHttp ? 'targetURL is not http(s)' : 'targetURL is not https');
+  }
   return { refId, targetUrl: url.toString() };
 }
 

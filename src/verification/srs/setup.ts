@@ -117,6 +117,7 @@ export function setUpSrs(opts: {
       pollIntervalMs: c.pollIntervalMs,
       identificationTtlSeconds: c.identificationTtlSeconds,
       validityDays: opts.validityDays,
+      timeoutMs: c.timeoutMs,
     },
     log,
   );

@@ -10,7 +10,8 @@ import type { SrsStatus } from './statuses.js';
 export const TABLE = 'srs_identifications';
 const JTIS = 'srs_callback_jtis';
 
-export type IdentificationStatus = 'draft' | 'started' | 'approved' | 'failed' | 'cancelled';
+/** `starting`: one instance is ordering the identification at SRS right now (see claimStart). */
+export type IdentificationStatus = 'draft' | 'starting' | 'started' | 'approved' | 'failed' | 'cancelled';
 
 /** What the user entered: the claimed identity, and an optional e-mail address for the partner. */
 export interface Details extends ClaimedIdentity {
@@ -40,6 +41,7 @@ export interface Identification {
   evidenceId: string | undefined;
   verificationId: string | undefined;
   createdAt: Date;
+  startedAt: Date | undefined;
   expiresAt: Date;
   nextPollAt: Date;
 }
@@ -67,6 +69,7 @@ interface Row {
   evidence_id: string | null;
   verification_id: string | null;
   created_at: Date;
+  started_at: Date | null;
   expires_at: Date;
   next_poll_at: Date;
 }
@@ -98,6 +101,7 @@ function fromRow(r: Row): Identification {
     evidenceId: opt(r.evidence_id),
     verificationId: opt(r.verification_id),
     createdAt: new Date(r.created_at),
+    startedAt: r.started_at ? new Date(r.started_at) : undefined,
     expiresAt: new Date(r.expires_at),
     nextPollAt: new Date(r.next_poll_at),
   };
@@ -141,7 +145,7 @@ export async function insertDraft(
   return fromRow(row!);
 }
 
-/** The newest draft of this login for the method, or the newest started one of the account. */
+/** The newest draft (or starting one) of this login for the method, or the newest started one of the account. */
 export async function findOpen(
   db: Db,
   q: { accountId: string; method: string; interactionUid: string; boundSerial: string; now: Date },
@@ -150,16 +154,40 @@ export async function findOpen(
     .where({ account_id: q.accountId, method: q.method })
     .andWhere('expires_at', '>', q.now)
     .andWhere((w) =>
-      w.where({ status: 'draft', interaction_uid: q.interactionUid }).orWhere((s) => s.where({ status: 'started', bound_serial: q.boundSerial })),
+      w.where((d) => d.whereIn('status', ['draft', 'starting']).andWhere({ interaction_uid: q.interactionUid })).orWhere((s) => s.where({ status: 'started', bound_serial: q.boundSerial })),
     )
     .orderBy('created_at', 'desc')
     .first()) as Row | undefined;
   return row && fromRow(row);
 }
 
+/** Identifications of the account ordered at SRS (or being ordered) since then, whenever their draft was made. */
 export async function countStartedSince(db: Db, accountId: string, since: Date): Promise<number> {
-  const [row] = (await db(TABLE).where({ account_id: accountId }).whereNotNull('ref_id').andWhere('created_at', '>', since).count('* as count')) as { count: string | number }[];
+  const [row] = (await db(TABLE).where({ account_id: accountId }).andWhere('started_at', '>', since).count('* as count')) as { count: string | number }[];
   return Number(row?.count ?? 0);
+}
+
+/**
+ * Compare-and-swap draft → starting, with the user's details: one caller orders the identification
+ * at SRS, however many submit the form at once. A start left behind by a stopped instance can be
+ * taken over once its lease has run out. The lease token, or undefined when another caller holds it.
+ */
+export async function claimStart(db: Db, id: string, claimed: Details, now: Date, ms: number): Promise<string | undefined> {
+  const token = crypto.randomUUID();
+  const n = await db(TABLE)
+    .where({ id })
+    .andWhere((w) => w.where({ status: 'draft' }).orWhere((s) => s.where({ status: 'starting' }).andWhere('lease_until', '<', now)))
+    .andWhere('expires_at', '>', now)
+    .update({ status: 'starting', claimed: JSON.stringify(claimed), started_at: now, lease_until: new Date(now.getTime() + ms), lease_token: token, updated_at: new Date() });
+  return n === 1 ? token : undefined;
+}
+
+/** The start did not happen: back to a draft that keeps the details, and the attempt does not count. */
+export async function abandonStart(db: Db, id: string, token: string): Promise<boolean> {
+  const n = await db(TABLE)
+    .where({ id, status: 'starting', lease_token: token })
+    .update({ status: 'draft', started_at: null, lease_until: null, lease_token: null, updated_at: new Date() });
+  return n === 1;
 }
 
 export async function updateIdentification(db: Db, id: string, changes: Record<string, unknown>, where: Record<string, unknown> = {}): Promise<number> {
@@ -173,17 +201,23 @@ export async function claimPoll(db: Db, i: Identification, next: Date): Promise<
   return (await db(TABLE).where({ id: i.id, next_poll_at: i.nextPollAt, status: 'started' }).update({ next_poll_at: next })) === 1;
 }
 
-/** A short lease while one instance confirms the evidence and records the verification. */
-export async function claimLease(db: Db, id: string, now: Date, ms: number): Promise<boolean> {
+/**
+ * A lease while one instance confirms the evidence and records the verification. The lease token,
+ * or undefined when another instance holds the lease.
+ */
+export async function claimLease(db: Db, id: string, now: Date, ms: number): Promise<string | undefined> {
+  const token = crypto.randomUUID();
   const n = await db(TABLE)
     .where({ id, status: 'started' })
     .andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<', now))
-    .update({ lease_until: new Date(now.getTime() + ms) });
-  return n === 1;
+    .update({ lease_until: new Date(now.getTime() + ms), lease_token: token });
+  return n === 1 ? token : undefined;
 }
 
-export async function releaseLease(db: Db, id: string): Promise<void> {
-  await db(TABLE).where({ id }).update({ lease_until: null });
+/** Gives the lease up, only if it is still this holder's (a lease taken over after it ran out stays). */
+export async function releaseLease(db: Db, id: string, token: string): Promise<boolean> {
+  const n = await db(TABLE).where({ id, lease_token: token }).update({ lease_until: null, lease_token: null });
+  return n === 1;
 }
 
 /** Callback JWT ids, kept until the JWT expires: a second use is refused. */

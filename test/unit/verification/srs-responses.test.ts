@@ -54,6 +54,14 @@ describe('SRS answers', () => {
     expect(code(() => processStartResponse(502, undefined))).toBe('unavailable');
   });
 
+  it('accepts an http partner page only when SRS itself is reached over http (the sandbox)', () => {
+    const answer = { refId: 'r-1', error: null, targetURL: 'http://isp.example/start/1' };
+    expect(code(() => processStartResponse(200, answer))).toBe('malformed_response');
+    expect(code(() => processStartResponse(200, answer, { allowHttp: false }))).toBe('malformed_response');
+    expect(processStartResponse(200, answer, { allowHttp: true })).toEqual({ refId: 'r-1', targetUrl: 'http://isp.example/start/1' });
+    expect(processStartResponse(200, { ...answer, targetURL: 'https://isp.example/start/1' })).toMatchObject({ targetUrl: 'https://isp.example/start/1' });
+  });
+
   it('reads the status answer of the white paper, and identity data when it is there', () => {
     const refId = '6213d8b0-173b-4889-a194-dd5db02c67d9';
     const s = processIdentificationResponse(
