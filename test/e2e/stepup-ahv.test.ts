@@ -3,7 +3,8 @@
  * online part (a test-only instant method standing in for SRS / Freja) and the AHV register check
  * against the UPI simulator, and the id_token says so. The AHV number is released only to a client
  * allowed to receive it that asks for it; a wrong number, a mismatch, or a register that fails
- * bring the user back to the step-up page with a clear message and nothing lost.
+ * bring the user back to the step-up page with a clear message and nothing lost. A number that is
+ * not confirmed gets one message whatever the reason: the precise outcome is only in the record.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,21 @@ const PETER = '756.2222.2222.24';
 const REPLACED = '756.0000.0000.02';
 const FAULT = '756.0000.0000.95';
 const SLOW = '756.0000.0001.01';
+const CANCELLED = '756.9999.9999.91';
+const UNKNOWN = '756.5555.5555.57';
+const OTTO = '756.4444.4444.46';
+
+const NOT_CONFIRMED = /<p class="error" role="alert">This AHV number could not be confirmed for the person being checked\. Please check the number \(your current AHV number is on your health insurance card\) and your details, and try again\.<\/p>/;
+
+/** The outcome recorded for the account's most recent AHV check. */
+async function lastOutcome(msisdn: string): Promise<{ status: string; evidence: Record<string, unknown> }> {
+  const row = (await db('verifications')
+    .whereIn('account_id', db('accounts').select('id').where({ msisdn }))
+    .where({ method: 'ahv-upi' })
+    .orderBy('created_at', 'desc')
+    .first('status', 'evidence')) as { status: string; evidence: Record<string, unknown> | string };
+  return { status: row.status, evidence: typeof row.evidence === 'string' ? (JSON.parse(row.evidence) as Record<string, unknown>) : row.evidence };
+}
 
 let server: RunningServer;
 let db: Db;
@@ -172,7 +188,13 @@ describe('step-up to QoR 400 with the AHV register check', () => {
     expect(back.html).not.toContain('value="ahv-upi"');
     const ahv = (await db('verifications').where({ method: 'ahv-upi', status: 'approved' }).orderBy('created_at', 'desc').first()) as { evidence: Record<string, unknown> | string };
     const evidence = typeof ahv.evidence === 'string' ? (JSON.parse(ahv.evidence) as Record<string, unknown>) : ahv.evidence;
-    expect(evidence).toMatchObject({ identity_source: 'entered', entered_fields: ['givenNames', 'familyName', 'birthDate'], ahv_number_masked: '756.****.****.85' });
+    expect(evidence).toMatchObject({
+      identity_source: 'entered',
+      entered_fields: ['givenNames', 'familyName', 'birthDate'],
+      ahv_number_masked: '756.****.****.85',
+      checked: { given_names: 'Jürg Peter', family_name: 'Müller', birthdate: '1970-07-01' },
+      source_identity: { given_names: 'Juerg', family_name: 'Mueller', birthdate: '1970-07-01' },
+    });
     expect(JSON.stringify(evidence)).not.toContain('7569217076985');
   });
 
@@ -204,17 +226,45 @@ describe('step-up to QoR 400 with the AHV register check', () => {
 
     const inactive = await submitAhv(browser, await choose(browser, afterOnline, 'ahv-upi'), { ahv_number: REPLACED });
     expect(inactive.url.pathname).toMatch(/\/stepup\/[^/]+$/);
-    expect(inactive.html).toMatch(/<p class="error" role="alert">This AHV number is no longer active: it was replaced by another one\./);
+    expect(inactive.html).toMatch(NOT_CONFIRMED);
     expect(inactive.html).toContain('Identity verified');
     expect(inactive.html).toContain('value="ahv-upi"');
+    expect(await lastOutcome('41791250004')).toMatchObject({ status: 'rejected', evidence: { outcome: 'inactive' } });
 
     const mismatch = await submitAhv(browser, await choose(browser, inactive, 'ahv-upi'), { ahv_number: PETER });
-    expect(mismatch.html).toMatch(/<p class="error" role="alert">The AHV register holds other details for this number: the name or date of birth does not match\./);
+    expect(mismatch.html).toMatch(NOT_CONFIRMED);
     expect(mismatch.html).not.toContain('Peter');
     expect(mismatch.html).toContain('Identity verified');
+    expect(await lastOutcome('41791250004')).toMatchObject({ status: 'rejected', evidence: { outcome: 'mismatch', mismatches: ['givenNames', 'familyName', 'birthDate'] } });
 
     const done = await submitAhv(browser, await choose(browser, mismatch, 'ahv-upi'), { ahv_number: ANNA });
     expect((await redeem(rp, done)).claims()!.acr).toBe(QOR_400);
+  });
+
+  it('says the same for every number that is not confirmed, telling nothing about its holder; the record keeps the precise outcome', async () => {
+    const browser = new Browser({ 'accept-language': 'en' });
+    const msisdn = '41791250007';
+    let page = await mobileIdLogin(browser, msisdn, { acr_values: QOR_400 });
+    const cases: [string, Record<string, string>, string][] = [
+      // Otto Beispiel has died: someone else typing his number learns nothing of it, not even in the record.
+      [OTTO, { given_names: 'Anna', family_name: 'Muster', birth_date: '1985-03-14' }, 'mismatch'],
+      [OTTO, { given_names: 'Otto', family_name: 'Beispiel', birth_date: '1931-02-02' }, 'deceased'],
+      [CANCELLED, { given_names: 'Anna', family_name: 'Muster', birth_date: '1985-03-14' }, 'cancelled'],
+      [UNKNOWN, { given_names: 'Anna', family_name: 'Muster', birth_date: '1985-03-14' }, 'not_found'],
+      [REPLACED, { given_names: 'Anna', family_name: 'Muster', birth_date: '1985-03-14' }, 'inactive'],
+    ];
+    const pages: string[] = [];
+    for (const [number, details, outcome] of cases) {
+      page = await submitAhv(browser, await choose(browser, page, 'ahv-upi'), { ahv_number: number, ...details });
+      expect(page.html).toMatch(NOT_CONFIRMED);
+      expect(page.html).not.toMatch(/died|deceased|cancelled|no longer active|does not know|Beispiel/);
+      const record = await lastOutcome(msisdn);
+      expect(record).toMatchObject({ status: 'rejected', evidence: { outcome } });
+      expect(record.evidence.checked).toBeUndefined();
+      expect(JSON.stringify(record.evidence)).not.toContain('2020-11-30');
+      pages.push(page.html.match(NOT_CONFIRMED)![0]);
+    }
+    expect(new Set(pages).size).toBe(1);
   });
 
   it('explains a SOAP fault and a timeout of the register on the step-up page, and lets the user try again', async () => {
@@ -236,7 +286,8 @@ describe('step-up to QoR 400 with the AHV register check', () => {
   });
 
   it('explains a register that cannot be reached (connection refused)', async () => {
-    const down = await start({ UPI_URL: `http://127.0.0.1:${await freePort()}/wupispid/ws/queryService/2` });
+    // Nothing listens on the discard port: connection refused.
+    const down = await start({ UPI_URL: 'http://127.0.0.1:9/wupispid/ws/queryService/2' });
     try {
       const downRp = await createRp(down.server);
       const browser = new Browser({ 'accept-language': 'fr' });

@@ -2,7 +2,11 @@
  * The AHV register check during a login: the step-up page sends the user to
  * `/interaction/:uid/stepup/:loginId/ahv`, a form for the AHV number (and the names and date of
  * birth the user's other verification did not prove). The number is validated on the page before
- * anything is sent; the register's answer, or why there was none, is shown on the step-up page.
+ * anything is sent; whether the number was confirmed, or why the register gave no answer, is shown
+ * on the step-up page. A number that is not confirmed gets one message whatever the reason (not
+ * known, replaced, cancelled, another person's, a holder who has died): the precise outcome is in
+ * the verification record and the audit only, so the page tells nobody anything about the holder
+ * of a number that is not theirs.
  */
 import path from 'node:path';
 
@@ -166,7 +170,7 @@ export async function ahvFeature(deps: FeatureDeps): Promise<VerificationFeature
           proven: s.proven,
           entered: s.enter,
         });
-        notice = result.outcome === 'confirmed' ? { key: 'verification.ahv.confirmed', kind: 'info' } : { key: `verification.ahv.${result.outcome}`, kind: 'error' };
+        notice = result.outcome === 'confirmed' ? { key: 'verification.ahv.confirmed', kind: 'info' } : { key: 'verification.ahv.not_confirmed', kind: 'error' };
       } catch (err) {
         if (err instanceof UpiError || (err instanceof AppError && err.code === 'ahv_rate_limited')) notice = { key: err.messageKey, kind: 'error' };
         else throw err;

@@ -2,7 +2,8 @@
  * The one error class of the UPI (AHV register) client. `code` is stable and typed; a SOAP fault
  * keeps its fault code in `providerCode`, an eCH-0214 negative report its notice code. The texts
  * the user reads are under `verification.ahv.error.*` (messages.json). `detail` is for logs and
- * never holds an AHV number (provider texts are masked before they are kept).
+ * holds codes only, never the register's free text (a fault reason or notice description may
+ * repeat the number or name the person); numbers are masked in it all the same.
  */
 import { AppError } from '../../errors.js';
 import { maskPersonalNumbers } from '../../logger.js';

@@ -11,6 +11,10 @@
  *
  * The answer must refer to our request: `referenceMessageId` (when present), the subrequest id
  * and the echoed number must match, or UpiError `response_mismatch`.
+ *
+ * Errors keep the register's codes only (fault code, notice code), never its free text (fault
+ * reason, notice description): that text may repeat the number or name the person, and the
+ * error's detail goes to the logs.
  */
 import { malformed, UpiError } from './errors.js';
 import { NS } from './protocol.js';
@@ -63,6 +67,13 @@ export function readFault(fault: XmlElement, version: '1.1' | '1.2'): { code: st
   return { code: sub ? `${code}/${sub}` : code, reason };
 }
 
+/** A SOAP fault code as a code: QNames (optionally `code/subcode`), nothing that could be a number. */
+const FAULT_CODE = /^[A-Za-z_][\w.-]{0,40}(:[A-Za-z_][\w.-]{0,40})?(\/[A-Za-z_][\w.-]{0,40}(:[A-Za-z_][\w.-]{0,40})?)?$/;
+
+export function faultCodeOf(code: string): string {
+  return FAULT_CODE.test(code) && !/\d{5,}/.test(code) ? code : 'unrecognised';
+}
+
 function noticeCode(notice: XmlElement | undefined): number {
   const text = child(notice, C, 'code')?.text ?? child(notice, E, 'code')?.text ?? '';
   const code = Number(text);
@@ -112,8 +123,8 @@ export function processGetInfoPersonResponse(httpStatus: number, body: string, e
   const { version, body: soap } = soapBody(root);
   const fault = child(soap, root.ns, 'Fault');
   if (fault) {
-    const { code, reason } = readFault(fault, version);
-    throw new UpiError('soap_fault', `SOAP ${version} fault ${code}: ${reason.slice(0, 300)}`, { providerCode: code });
+    const code = faultCodeOf(readFault(fault, version).code);
+    throw new UpiError('soap_fault', `SOAP ${version} fault ${code}`, { providerCode: code });
   }
   if (httpStatus !== 200) throw malformed(`HTTP ${httpStatus} with a SOAP body that is not a fault`);
 
@@ -130,8 +141,7 @@ export function processGetInfoPersonResponse(httpStatus: number, body: string, e
   const negative = child(response, E, 'negativeReport');
   if (negative) {
     const code = noticeCode(child(negative, C, 'notice'));
-    const description = path(negative, [C, 'notice'], [C, 'codeDescription'])?.text ?? '';
-    throw new UpiError('rejected', `negativeReport ${code}${description ? `: ${description.slice(0, 300)}` : ''}`, { providerCode: String(code) });
+    throw new UpiError('rejected', `negativeReport ${code}`, { providerCode: String(code) });
   }
   const positive = child(response, E, 'positiveResponse');
   if (!positive) throw malformed('response with neither positiveResponse nor negativeReport');

@@ -46,7 +46,8 @@ describe('UPI simulator', () => {
     const anna = { givenNames: 'Anna', familyName: 'Muster', birthDate: '1985-03-14' };
     expect(decideAhvCheck(await client().getInfoPerson('7561234567897', 'de'), anna).outcome).toBe('confirmed');
     expect(decideAhvCheck(await client().getInfoPerson('7562222222224', 'de'), anna).outcome).toBe('mismatch');
-    expect(decideAhvCheck(await client().getInfoPerson('7564444444446', 'de'), anna).outcome).toBe('deceased');
+    expect(decideAhvCheck(await client().getInfoPerson('7564444444446', 'de'), anna).outcome).toBe('mismatch');
+    expect(decideAhvCheck(await client().getInfoPerson('7564444444446', 'de'), { givenNames: 'Otto', familyName: 'Beispiel', birthDate: '1931-02-02' }).outcome).toBe('deceased');
     expect(decideAhvCheck(await client().getInfoPerson('7563333333335', 'de'), { givenNames: 'Maria', familyName: 'Bianchi', birthDate: '1990-12-24' }).outcome).toBe('confirmed');
   });
 

@@ -2,6 +2,8 @@
  * What a register answer means for the person checked, whose identity is checked, how the number
  * is kept, and one whole check against a database (recorded, encrypted, audited, rate limited).
  */
+import { Writable } from 'node:stream';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { findOrCreateAccount } from '../../../src/accounts/repository.js';
@@ -15,8 +17,10 @@ import {
   decideAhvCheck,
   fieldsToEnter,
   parseAhvn13,
+  processGetInfoPersonResponse,
   provenPerson,
   UpiError,
+  type PersonField,
   type UpiLookup,
   type UpiRegister,
 } from '../../../src/verification/ahv/index.js';
@@ -54,13 +58,14 @@ describe('AHV number validation on the page', () => {
 
 describe('deciding on the register answer', () => {
   it('confirms an active number of the same person, compared sensibly', () => {
-    expect(decideAhvCheck(active(), ANNA)).toEqual({ outcome: 'confirmed' });
+    expect(decideAhvCheck(active(), ANNA)).toEqual({ outcome: 'confirmed', registered: { givenNames: 'Anna Maria', familyName: 'Muster', birthDate: '1985-03-14' } });
     expect(decideAhvCheck(active(), { givenNames: 'ANNA MARIA', familyName: 'muster', birthDate: '1985-03-14' }).outcome).toBe('confirmed');
     expect(decideAhvCheck(active({ firstName: 'Jürg Peter', officialName: 'Müller' }), { givenNames: 'Juerg', familyName: 'Mueller', birthDate: '1985-03-14' }).outcome).toBe('confirmed');
   });
 
   it('accepts the family name at birth and a date the register knows only in part', () => {
-    expect(decideAhvCheck(active({ officialName: 'Rossi', originalName: 'Muster' }), ANNA).outcome).toBe('confirmed');
+    expect(decideAhvCheck(active({ officialName: 'Rossi', originalName: 'Muster' }), ANNA)).toMatchObject({ outcome: 'confirmed', registered: { familyName: 'Muster' } });
+    expect(decideAhvCheck(active({ officialName: 'Rossi', originalName: 'Muster' }), { ...ANNA, familyName: 'Rossi' })).toMatchObject({ outcome: 'confirmed', registered: { familyName: 'Rossi' } });
     expect(decideAhvCheck(active({ dateOfBirth: '1985' }), ANNA).outcome).toBe('confirmed');
     expect(decideAhvCheck(active({ dateOfBirth: '1985-03' }), ANNA).outcome).toBe('confirmed');
     expect(decideAhvCheck(active({ dateOfBirth: '1986' }), ANNA)).toEqual({ outcome: 'mismatch', mismatches: ['birthDate'] });
@@ -74,6 +79,13 @@ describe('deciding on the register answer', () => {
     expect(decideAhvCheck({ state: 'cancelled', notices: [], responseMessageId: 'm' }, ANNA).outcome).toBe('cancelled');
     expect(decideAhvCheck({ state: 'not_found', noticeCode: 10, responseMessageId: 'm' }, ANNA).outcome).toBe('not_found');
     expect(decideAhvCheck({ state: 'active', person: undefined, notices: [], responseMessageId: 'm' }, ANNA).outcome).toBe('mismatch');
+  });
+
+  it('compares the identity before anything else about the holder: another person\'s number is only a mismatch', () => {
+    // That the holder has died is decided only for the holder's own identity.
+    expect(decideAhvCheck(active({ dateOfDeath: '2020-01-01' }), { ...ANNA, givenNames: 'Peter' })).toEqual({ outcome: 'mismatch', mismatches: ['givenNames'] });
+    expect(decideAhvCheck(active({ dateOfDeath: '2020-01-01' }), { ...ANNA, birthDate: '1990-01-01' })).toEqual({ outcome: 'mismatch', mismatches: ['birthDate'] });
+    expect(decideAhvCheck(active({ dateOfDeath: '2020-01-01' }), ANNA)).toEqual({ outcome: 'deceased' });
   });
 });
 
@@ -206,5 +218,144 @@ describe('one check', () => {
     for (let i = 0; i < 2; i += 1) expect((await service(r, 2).check({ ...input, entered: [...input.entered] })).outcome).toBe('not_found');
     await expect(service(r, 2).check({ ...input, entered: [...input.entered] })).rejects.toMatchObject({ code: 'ahv_rate_limited', status: 429 });
     expect(r.calls).toBe(2);
+  });
+});
+
+describe('one check: what the user is told, the rate limit under load, the evidence, the logs', () => {
+  let db: Db;
+  let cleanup: () => Promise<void>;
+  const cipher = new AhvNumberCipher('a-key-encryption-key-of-at-least-32-characters');
+
+  beforeAll(async () => {
+    ({ db, cleanup } = await migratedDb());
+  });
+  afterAll(async () => cleanup());
+
+  const ENTERED = ['givenNames', 'familyName', 'birthDate'] as PersonField[];
+
+  function slowRegister(answer: () => UpiLookup, delayMs = 50): UpiRegister & { calls: number } {
+    const r = {
+      calls: 0,
+      async getInfoPerson() {
+        r.calls += 1;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        return answer();
+      },
+      async close() {},
+    };
+    return r;
+  }
+
+  it('lets exactly one of many parallel checks through to the register with a limit of 1', async () => {
+    const { account } = await findOrCreateAccount(db, '41790000101', 'SERIAL-101');
+    const r = slowRegister(() => ({ state: 'not_found', noticeCode: 10, responseMessageId: 'm' }));
+    const service = new AhvCheckService({ db, register: r, cipher, validityDays: 30, rateLimit: { max: 1, windowSeconds: 3600 }, log: createLogger('silent') });
+    const input = { accountId: account.id, serial: 'SERIAL-101', locale: 'en', compactNumber: '7562222222224', person: ANNA, proven: undefined };
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => service.check({ ...input, entered: [...ENTERED] })));
+    expect(r.calls).toBe(1);
+    expect(results.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
+    expect(refused).toHaveLength(7);
+    for (const x of refused) expect(x.reason).toMatchObject({ code: 'ahv_rate_limited', status: 429 });
+    const rows = await listVerifications(db, account.id);
+    expect(rows.map((v) => [v.status, v.evidence.outcome])).toEqual([['rejected', 'not_found']]);
+  });
+
+  it('frees the place of a check the register did not answer, and still counts one in progress', async () => {
+    const { account } = await findOrCreateAccount(db, '41790000102', 'SERIAL-102');
+    let fail = true;
+    const r = slowRegister(() => {
+      if (fail) throw new UpiError('timeout', 'no answer', { status: 504 });
+      return active();
+    });
+    const service = new AhvCheckService({ db, register: r, cipher, validityDays: 30, rateLimit: { max: 1, windowSeconds: 3600 }, log: createLogger('silent') });
+    const input = { accountId: account.id, serial: 'SERIAL-102', locale: 'en', compactNumber: '7561234567897', person: ANNA, proven: undefined };
+    await expect(service.check({ ...input, entered: [...ENTERED] })).rejects.toMatchObject({ code: 'timeout' });
+    expect(await listVerifications(db, account.id)).toEqual([]);
+    fail = false;
+    const first = service.check({ ...input, entered: [...ENTERED] });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await listVerifications(db, account.id)).map((v) => v.status)).toEqual(['pending']);
+    await expect(service.check({ ...input, entered: [...ENTERED] })).rejects.toMatchObject({ code: 'ahv_rate_limited' });
+    expect((await first).outcome).toBe('confirmed');
+    expect(r.calls).toBe(2);
+  });
+
+  it('records the register\'s names and date of birth as the identity checked, and what was asked only as the source', async () => {
+    const { account } = await findOrCreateAccount(db, '41790000103', 'SERIAL-103');
+    const person = { firstName: 'Jürg Peter', officialName: 'Müller', sex: '1', dateOfBirth: '1970-07-01' };
+    const service = new AhvCheckService({ db, register: slowRegister(() => active(person), 0), cipher, validityDays: 30, rateLimit: { max: 5, windowSeconds: 3600 }, log: createLogger('silent') });
+    const typed = { givenNames: 'Juerg', familyName: 'Mueller', birthDate: '1970-07-01' };
+    expect((await service.check({ accountId: account.id, serial: 'SERIAL-103', locale: 'de', compactNumber: '7569217076985', person: typed, proven: undefined, entered: [...ENTERED] })).outcome).toBe('confirmed');
+    const [ahv] = await listVerifications(db, account.id);
+    expect(ahv!.evidence).toMatchObject({
+      outcome: 'confirmed',
+      identity_source: 'entered',
+      checked: { given_names: 'Jürg Peter', family_name: 'Müller', birthdate: '1970-07-01' },
+      source_identity: { given_names: 'Juerg', family_name: 'Mueller', birthdate: '1970-07-01' },
+    });
+    expect(ahv!.identity).toEqual({ givenNames: 'Jürg Peter', familyName: 'Müller', birthDate: '1970-07-01' });
+
+    // A date the register knows only in part: the full date that matched it, with the register's part.
+    const { account: other } = await findOrCreateAccount(db, '41790000104', 'SERIAL-104');
+    const partial = new AhvCheckService({ db, register: slowRegister(() => active({ ...person, dateOfBirth: '1970' }), 0), cipher, validityDays: 30, rateLimit: { max: 5, windowSeconds: 3600 }, log: createLogger('silent') });
+    await partial.check({ accountId: other.id, serial: 'SERIAL-104', locale: 'de', compactNumber: '7569217076985', person: typed, proven: undefined, entered: [...ENTERED] });
+    const [p] = await listVerifications(db, other.id);
+    expect(p!.evidence.checked).toEqual({ given_names: 'Jürg Peter', family_name: 'Müller', birthdate: '1970-07-01', birthdate_registered: '1970' });
+    expect(p!.identity).toEqual({ givenNames: 'Jürg Peter', familyName: 'Müller', birthDate: '1970-07-01' });
+  });
+
+  it('keeps nothing of the register\'s data about the holder of a number that is not confirmed', async () => {
+    const { account } = await findOrCreateAccount(db, '41790000105', 'SERIAL-105');
+    const dead = active({ firstName: 'Otto', officialName: 'Beispiel', dateOfBirth: '1931-02-02', dateOfDeath: '2020-11-30' });
+    const service = new AhvCheckService({ db, register: slowRegister(() => dead, 0), cipher, validityDays: 30, rateLimit: { max: 5, windowSeconds: 3600 }, log: createLogger('silent') });
+    const r = await service.check({ accountId: account.id, serial: 'SERIAL-105', locale: 'de', compactNumber: '7564444444446', person: ANNA, proven: undefined, entered: [...ENTERED] });
+    expect(r.outcome).toBe('mismatch');
+    const [ahv] = await listVerifications(db, account.id);
+    expect(ahv!.evidence.outcome).toBe('mismatch');
+    expect(ahv!.evidence.checked).toBeUndefined();
+    expect(ahv!.identity).toBeUndefined();
+    expect(JSON.stringify(ahv!.evidence)).not.toMatch(/Otto|Beispiel|1931|2020-11-30/);
+  });
+
+  it('logs codes only: a SOAP fault or a refusal whose text repeats the number or the name does not reach the logs', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const log = createLogger('debug', sink);
+    const NS_SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
+    const fault = `<s:Envelope xmlns:s="${NS_SOAP}"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>Fehler bei VN 756-9217-0769-85 / 7569217076985 (Müller Jürg)</faultstring></s:Fault></s:Body></s:Envelope>`;
+    const negative =
+      `<s:Envelope xmlns:s="${NS_SOAP}"><s:Body><r:response xmlns:r="http://www.ech.ch/xmlns/eCH-0214/2" xmlns:h="http://www.ech.ch/xmlns/eCH-0058/5" xmlns:c="http://www.ech.ch/xmlns/eCH-0213-commons/1">` +
+      `<r:header><h:messageId>x</h:messageId></r:header><r:negativeReport><c:notice><c:code>900</c:code><c:codeDescription>VN 756-9217-0769-85 Müller Jürg</c:codeDescription></c:notice></r:negativeReport></r:response></s:Body></s:Envelope>`;
+    for (const [i, body] of [fault, negative].entries()) {
+      const { account } = await findOrCreateAccount(db, `4179000011${i}`, `SERIAL-11${i}`);
+      const register: UpiRegister = {
+        async getInfoPerson(vn) {
+          return processGetInfoPersonResponse(i === 0 ? 500 : 200, body, { messageId: 'x', vn });
+        },
+        async close() {},
+      };
+      const service = new AhvCheckService({ db, register, cipher, validityDays: 30, rateLimit: { max: 5, windowSeconds: 3600 }, log });
+      const failure = await service
+        .check({ accountId: account.id, serial: `SERIAL-11${i}`, locale: 'de', compactNumber: '7569217076985', person: ANNA, proven: undefined, entered: [...ENTERED] })
+        .then(
+          () => undefined,
+          (e: unknown) => e as UpiError,
+        );
+      expect(failure).toBeInstanceOf(UpiError);
+      expect(failure!.detail).not.toMatch(/9217|Müller|Jürg/);
+      const trail = (await db('audit_events').where({ subject: `account:${account.id}` }).select('detail')) as { detail: unknown }[];
+      expect(JSON.stringify(trail)).not.toMatch(/9217|Müller|Jürg/);
+    }
+    const output = lines.join('');
+    expect(output).toContain('ahv register check failed');
+    expect(output).toContain('"providerCode":"s:Server"');
+    expect(output).toContain('"providerCode":"900"');
+    expect(output).not.toMatch(/9217|0769|Müller|Jürg|Fehler/);
   });
 });

@@ -76,7 +76,9 @@ describe('messages', () => {
   it('exist in en, de, fr and it for every key, for every outcome and error', () => {
     const keys = Object.keys(AHV_MESSAGES.en).sort();
     for (const locale of ['de', 'fr', 'it'] as const) expect(Object.keys(AHV_MESSAGES[locale]).sort()).toEqual(keys);
-    for (const outcome of ['confirmed', 'inactive', 'cancelled', 'not_found', 'deceased', 'mismatch', 'rate_limited']) expect(keys).toContain(`verification.ahv.${outcome}`);
+    for (const outcome of ['confirmed', 'not_confirmed', 'rate_limited']) expect(keys).toContain(`verification.ahv.${outcome}`);
+    // One message for every number that is not confirmed: none tells anything about the holder.
+    for (const outcome of ['inactive', 'cancelled', 'not_found', 'deceased', 'mismatch']) expect(keys).not.toContain(`verification.ahv.${outcome}`);
     for (const code of ['unavailable', 'timeout', 'soap_fault', 'rejected', 'malformed_response', 'response_mismatch']) expect(keys).toContain(`verification.ahv.error.${code}`);
   });
 });
