@@ -245,7 +245,8 @@ describe('Freja eID unreachable (connection refused)', () => {
         SANDBOX: 'true',
         SIMULATOR_PORT: String(await freePort()),
         MOBILEID_POLL_INTERVAL_MS: '500',
-        FREJA_URL: `http://127.0.0.1:${await freePort()}`,
+        // Nothing listens on the discard port: connection refused.
+        FREJA_URL: 'http://127.0.0.1:9',
         FREJA_SIGNING_CERT_FILES: signing,
         FREJA_CA_FILES: [path.join(new URL(VECTORS).pathname, 'certs/test-RSA_TEST_Issuing_CA.pem'), path.join(new URL(VECTORS).pathname, 'certs/test-RSA_Test_Root_CA.pem')].join(','),
         FREJA_TIMEOUT_MS: '1000',
