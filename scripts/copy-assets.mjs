@@ -1,8 +1,8 @@
-// Copies what the compiled server reads at run time next to it: dist/ mirrors the source tree.
+// Copies what the compiled server reads at run time next to it: the output directory (dist/, or
+// the one given as the first argument) mirrors the source tree.
 import fs from 'node:fs';
+import path from 'node:path';
 
-const assets = [
-  ['views', 'dist/views'],
-  ['src/mobileid/trust', 'dist/src/mobileid/trust'],
-];
-for (const [from, to] of assets) fs.cpSync(from, to, { recursive: true });
+const out = process.argv[2] ?? 'dist';
+const assets = ['views', 'src/mobileid/trust'];
+for (const from of assets) fs.cpSync(from, path.join(out, from), { recursive: true });

@@ -1,5 +1,5 @@
-/** Server processes: start one (Node with tsx, as production runs), talk to it, watch its memory. */
-import { fork, type ChildProcess } from 'node:child_process';
+/** Server processes: start one (compiled, as production runs), talk to it, watch its memory. */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -77,11 +77,29 @@ export interface StartControlledOptions {
   startTimeoutMs?: number;
 }
 
+/** Where the server scripts and the sources they run are compiled to (git-ignored). */
+const BUILD_DIR = path.join(ROOT, 'bench', '.build');
+let built = false;
+
+/**
+ * Compiles the servers with tsc, once per benchmark run, as `npm run build` compiles the product
+ * for production: the measured processes run plain JavaScript, without a loader of their own.
+ */
+function buildServers(): void {
+  if (built) return;
+  fs.rmSync(BUILD_DIR, { recursive: true, force: true });
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/copy-assets.mjs'), BUILD_DIR], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
+
 export async function startControlledProcess<Info>(opts: StartControlledOptions): Promise<ControlledProcess<Info>> {
-  const execArgv = ['--import', 'tsx'];
-  const child: ChildProcess = fork(path.join(ROOT, opts.script), [JSON.stringify(opts.args)], {
+  buildServers();
+  const script = path.join(BUILD_DIR, opts.script.replace(/\.ts$/, '.js'));
+  const child: ChildProcess = fork(script, [JSON.stringify(opts.args)], {
     cwd: ROOT,
-    execArgv,
+    // Not the loader this process runs with: the child runs the compiled JavaScript as it is.
+    execArgv: [],
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -30,7 +30,8 @@ export function area(url: string, fn: string, root = process.cwd()): string {
   }
   if (url.startsWith('node:')) return url;
   const rel = url.replace(/^file:\/\//, '');
-  return path.relative(root, rel).split('/').slice(0, 3).join('/');
+  // The servers run compiled from bench/.build/, which mirrors the source tree.
+  return path.relative(root, rel).replace(/^bench\/\.build\//, '').split('/').slice(0, 3).join('/');
 }
 
 /** Microseconds of self time per sampled node id, and their total. */

@@ -4,7 +4,6 @@
  * verifier will compare with the identity document. One model, rendered as HTML (by the pages)
  * and as PDF (here, with the QR code embedded as PNG).
  */
-import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 
 export interface CounterDocument {
@@ -46,6 +45,9 @@ export function pdfText(value: string): string {
 
 /** The document as an A4 PDF. */
 export async function counterPdf(doc: CounterDocument, qrContent: string): Promise<Buffer> {
+  // Loaded on first use: the PDF library and its font data take some 20 MB that most instances
+  // never need.
+  const { default: PDFDocument } = await import('pdfkit');
   const png = await qrPng(qrContent);
   const pdf = new PDFDocument({ size: 'A4', margin: 56, info: { Title: pdfText(doc.title), Producer: 'ServiceCore Login', Creator: 'ServiceCore Login' } });
   const chunks: Buffer[] = [];
