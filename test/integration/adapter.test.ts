@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/db/index.js';
 import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
+import { recordGrantLogin, serialOfGrant, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
 import { migratedDb } from '../helpers/db.js';
 
 let db: Db;
@@ -92,5 +93,28 @@ describe('knex adapter contract', () => {
     expect((await clients.find('rp1'))?.client_name).toBe('two');
     await clients.destroy('rp1');
     expect(await clients.find('rp1')).toBeUndefined();
+  });
+});
+
+describe('the login behind each grant', () => {
+  it('records the serial of a finished login, lets a single sign-on grant inherit it, and forgets revoked grants', async () => {
+    const Grants = new (createAdapter(db))('Grant');
+    await Grants.upsert('g1', { jti: 'g1', accountId: 'a1', clientId: 'c1' }, 600);
+    await Grants.upsert('g2', { jti: 'g2', accountId: 'a1', clientId: 'c2' }, 600);
+    await recordGrantLogin(db, 'g1', 'session-1', 'SERIAL-A');
+    // A second client in the same session, without a new login: the session's serial.
+    await recordGrantLogin(db, 'g2', 'session-1', undefined);
+    expect(await serialOfGrant(db, 'g2')).toBe('SERIAL-A');
+    // A new login renews the grant with its own serial; single sign-on later does not change it.
+    await recordGrantLogin(db, 'g1', 'session-1', 'SERIAL-B');
+    await recordGrantLogin(db, 'g1', 'session-1', undefined);
+    expect(await serialOfGrant(db, 'g1')).toBe('SERIAL-B');
+    expect(await serialOfGrant(db, 'unknown')).toBeNull();
+    expect(await serialOfGrant(db, undefined)).toBeNull();
+
+    await Grants.destroy('g2');
+    expect(await sweepGrantLogins(db)).toBe(1);
+    expect(await serialOfGrant(db, 'g2')).toBeNull();
+    expect(await serialOfGrant(db, 'g1')).toBe('SERIAL-B');
   });
 });
