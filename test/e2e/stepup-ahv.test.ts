@@ -14,12 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/db/index.js';
 import type { RunningServer } from '../../src/server.js';
-import { recordVerification, type VerificationMethod } from '../../src/verification/index.js';
 import { Browser, formAction } from '../helpers/browser.js';
 import { migratedDb } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { freePort, startTestServer } from '../helpers/server.js';
-import { chooseMethod, submitForm } from '../helpers/stepup.js';
+import { chooseMethod, instantOnlineMethod, submitForm } from '../helpers/stepup.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -53,33 +52,13 @@ let cleanup: () => Promise<void>;
 let rp: Rp;
 let policyDir: string;
 
-/** The online part, approved at once with the identity of the register's Anna Muster. */
-function instantMethod(getDb: () => Db): VerificationMethod {
-  return {
-    id: 'test-online',
-    nameKey: 'test.method.online',
-    async start(ctx) {
-      await recordVerification(getDb(), {
-        accountId: ctx.accountId,
-        method: 'test-online',
-        kind: 'auto',
-        status: 'approved',
-        evidence: { given_name: 'Anna', family_name: 'Muster', birthdate: '1985-03-14' },
-        boundSerial: ctx.serial,
-        verifiedAt: new Date(),
-        expiresAt: new Date(Date.now() + 86_400_000),
-      });
-      return { redirect: ctx.returnUrl };
-    },
-  };
-}
 
 async function start(env: Record<string, string> = {}): Promise<{ server: RunningServer; db: Db; cleanup(): Promise<void> }> {
   const t = await migratedDb();
   const s = await startTestServer({
     db: t.db,
     env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), POLICY_DIR: policyDir, MOBILEID_POLL_INTERVAL_MS: '500', MOBILEID_RATE_LIMIT_PER_NUMBER: '20/600', UPI_TIMEOUT_MS: '1000', ...env },
-    verificationMethods: [instantMethod(() => t.db)],
+    verificationMethods: [instantOnlineMethod(() => t.db, { given_name: 'Anna', family_name: 'Muster', birthdate: '1985-03-14' })],
   });
   return { server: s, db: t.db, cleanup: t.cleanup };
 }

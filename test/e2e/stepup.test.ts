@@ -11,11 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/db/index.js';
 import type { RunningServer } from '../../src/server.js';
-import { recordVerification, type VerificationMethod } from '../../src/verification/index.js';
+import type { VerificationMethod } from '../../src/verification/index.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
 import { migratedDb } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { freePort, startTestServer } from '../helpers/server.js';
+import { instantOnlineMethod } from '../helpers/stepup.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -29,26 +30,6 @@ let cleanup: () => Promise<void>;
 let rp: Rp;
 let policyDir: string;
 
-/** An online method that approves at once (stands in for SRS / Freja until they exist). */
-function instantMethod(getDb: () => Db): VerificationMethod {
-  return {
-    id: 'test-online',
-    nameKey: 'test.method.online',
-    async start(ctx) {
-      await recordVerification(getDb(), {
-        accountId: ctx.accountId,
-        method: 'test-online',
-        kind: 'auto',
-        status: 'approved',
-        evidence: { given_name: 'Anna', family_name: 'Muster' },
-        boundSerial: ctx.serial,
-        verifiedAt: new Date(),
-        expiresAt: new Date(Date.now() + 86_400_000),
-      });
-      return { redirect: ctx.returnUrl };
-    },
-  };
-}
 
 /** A method that needs a visit (stands in for the counter). */
 const counterMethod: VerificationMethod = {
@@ -80,7 +61,7 @@ beforeAll(async () => {
   server = await startTestServer({
     db,
     env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), POLICY_DIR: policyDir, MOBILEID_POLL_INTERVAL_MS: '500' },
-    verificationMethods: [instantMethod(() => db), counterMethod],
+    verificationMethods: [instantOnlineMethod(() => db, { given_name: 'Anna', family_name: 'Muster' }), counterMethod],
   });
   rp = await createRp(server);
 });

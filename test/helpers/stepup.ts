@@ -1,5 +1,7 @@
 /** A relying party's login up to the step-up page, and the forms a user submits there. */
+import type { Db } from '../../src/db/index.js';
 import type { RunningServer } from '../../src/server.js';
+import { recordVerification, type VerificationMethod } from '../../src/verification/index.js';
 import { Browser, formAction, hiddenInput } from './browser.js';
 import { phone, submitPhone, waitForResult, type Attempt, type Rp } from './rp.js';
 
@@ -23,4 +25,28 @@ export async function submitForm(server: RunningServer, browser: Browser, page: 
 /** Chooses a verification method on the step-up page. */
 export function chooseMethod(server: RunningServer, browser: Browser, stepUp: Attempt, method: string): Promise<Attempt> {
   return submitForm(server, browser, stepUp, '/start', { method });
+}
+
+/**
+ * A test-only online method (policy id `test-online`, kind auto) that approves at once with the
+ * given identity evidence, bound to the login's serial: stands in for SRS or Freja eID.
+ */
+export function instantOnlineMethod(getDb: () => Db, evidence: Record<string, unknown>): VerificationMethod {
+  return {
+    id: 'test-online',
+    nameKey: 'test.method.online',
+    async start(ctx) {
+      await recordVerification(getDb(), {
+        accountId: ctx.accountId,
+        method: 'test-online',
+        kind: 'auto',
+        status: 'approved',
+        evidence,
+        boundSerial: ctx.serial,
+        verifiedAt: new Date(),
+        expiresAt: new Date(Date.now() + 86_400_000),
+      });
+      return { redirect: ctx.returnUrl };
+    },
+  };
 }
