@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { ping, type Db } from './db/index.js';
 import type { Logger } from './logger.js';
 import { interactionRouter, type InteractionDeps } from './interactions/router.js';
+import { tokenRequestScope } from './oidc/adapter.js';
 import { requestContext, staticFiles } from './web/security.js';
 
 export interface AppDeps {
@@ -40,6 +41,12 @@ export function composeApp(deps: AppDeps): Provider {
   const interactions = interactionRouter({ config, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) });
 
   provider.use(requestContext(deps.log));
+  provider.use(
+    tokenRequestScope(db, {
+      onError: (err) => deps.log.error({ err }, 'saving the tokens of a token request failed'),
+      onConflict: (grants) => deps.log.warn({ grants: grants.length }, 'a code or refresh token was redeemed twice at once: its grant is revoked'),
+    }),
+  );
   provider.use(staticFiles);
   // Our routers only see the paths they serve: the provider's own endpoints (token, JWKS, …)
   // pass straight through without being matched against every route of every router.

@@ -8,14 +8,14 @@ import type { AddressInfo } from 'node:net';
 
 import type Provider from 'oidc-provider';
 
-import { accountClaims, findAccountById } from './accounts/index.js';
+import { accountClaims } from './accounts/index.js';
 import { ADMIN_MESSAGES, adminRouters, ensureAdminClient } from './admin/index.js';
 import { composeApp } from './app.js';
 import type { Config } from './config.js';
 import { createDb, isEmbedded, migrate, type Db } from './db/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { startSweeper } from './oidc/adapter.js';
-import { serialOfGrant } from './oidc/grant-logins.js';
+import { loadTokenSubject } from './oidc/token-subject.js';
 import { ensureKeys, loadJwks } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
@@ -23,7 +23,7 @@ import { MOBILEID_MESSAGES } from './mobileid/index.js';
 import { geofencedLevels, maxAuthenticationAge, supportedAcrValues } from './qor/levels.js';
 import { CatalogueCache, corroboratedAhvChecks, loadQorPolicy, validVerifications, loginFactsFromAmr, qorClaims, seedPolicy, validateCatalogue } from './qor/index.js';
 import { stepUpPath, stepUpRoutes } from './interactions/stepup.js';
-import { listVerifications, MethodRegistry, type VerificationMethod } from './verification/index.js';
+import { MethodRegistry, type VerificationMethod } from './verification/index.js';
 import { AhvNumberCipher, confirmedAhvNumber, formatAhvn13 } from './verification/ahv/index.js';
 import { setUpMobileId } from './mobileid/setup.js';
 import { verificationFeatures } from './interactions/verification/index.js';
@@ -101,13 +101,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxAuthenticationAge: async (acr) => maxAuthenticationAge(await catalogue.get(), acr),
     accounts: {
       findAccount: async (sub, context) => {
-        const [account, verifications, policy, serial] = await Promise.all([
-          findAccountById(db, sub),
-          listVerifications(db, sub),
-          catalogue.get(),
-          serialOfGrant(db, context.grantId),
-        ]);
-        if (!account) return undefined;
+        const [subject, policy] = await Promise.all([loadTokenSubject(db, sub, context.grantId), catalogue.get()]);
+        if (!subject) return undefined;
+        const { account, verifications, serial } = subject;
         // The serial of the login behind this token's grant, never the account's latest login: a
         // login on a re-activated Mobile ID must not change what an earlier grant's tokens say.
         const facts = loginFactsFromAmr(context.amr ?? account.lastLogin?.amr, serial ?? '');

@@ -1,7 +1,7 @@
 /** Users and their pinned Mobile ID serial number. */
 import crypto from 'node:crypto';
 
-import type { Db } from '../db/index.js';
+import { asDate, type Db } from '../db/index.js';
 
 export interface Account {
   id: string;
@@ -25,26 +25,27 @@ export interface LastLogin {
   at: string;
 }
 
-interface AccountRow {
+export interface AccountRow {
   id: string;
   msisdn: string;
   mobileid_serial: string | null;
-  serial_pinned_at: Date | null;
+  serial_pinned_at: Date | string | null;
   roles: string[] | string;
-  created_at: Date;
-  last_login_at: Date | null;
+  created_at: Date | string;
+  last_login_at: Date | string | null;
   last_login?: LastLogin | string | null;
 }
 
-function fromRow(row: AccountRow): Account {
+/** An account from its row, as selected or as read inside JSON (`to_jsonb`). */
+export function accountFromRow(row: AccountRow): Account {
   return {
     id: row.id,
     msisdn: row.msisdn,
     mobileidSerial: row.mobileid_serial,
-    serialPinnedAt: row.serial_pinned_at,
+    serialPinnedAt: asDate(row.serial_pinned_at),
     roles: typeof row.roles === 'string' ? (JSON.parse(row.roles) as string[]) : row.roles,
-    createdAt: row.created_at,
-    lastLoginAt: row.last_login_at,
+    createdAt: asDate(row.created_at),
+    lastLoginAt: asDate(row.last_login_at),
     lastLogin: typeof row.last_login === 'string' ? (JSON.parse(row.last_login) as LastLogin) : row.last_login ?? null,
   };
 }
@@ -52,12 +53,12 @@ function fromRow(row: AccountRow): Account {
 export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   const row = (await db('accounts').where({ id }).first()) as AccountRow | undefined;
-  return row ? fromRow(row) : undefined;
+  return row ? accountFromRow(row) : undefined;
 }
 
 export async function findAccountByMsisdn(db: Db, msisdn: string): Promise<Account | undefined> {
   const row = (await db('accounts').where({ msisdn }).first()) as AccountRow | undefined;
-  return row ? fromRow(row) : undefined;
+  return row ? accountFromRow(row) : undefined;
 }
 
 /**
@@ -72,7 +73,7 @@ export async function findOrCreateAccount(db: Db, msisdn: string, serial?: strin
     .onConflict('msisdn')
     .ignore()
     .returning('*')) as AccountRow[];
-  if (inserted[0]) return { account: fromRow(inserted[0]), created: true };
+  if (inserted[0]) return { account: accountFromRow(inserted[0]), created: true };
   const existing = await findAccountByMsisdn(db, msisdn);
   if (!existing) throw new Error('account vanished during creation');
   return { account: existing, created: false };
@@ -107,5 +108,5 @@ export async function changeRoles(db: Db, id: string, change: (roles: string[]) 
 /** Accounts holding a role, oldest first. */
 export async function listAccountsWithRole(db: Db, role: string): Promise<Account[]> {
   const rows = (await db('accounts').whereRaw('roles @> ?::jsonb', [JSON.stringify([role])]).orderBy('created_at')) as AccountRow[];
-  return rows.map(fromRow);
+  return rows.map(accountFromRow);
 }

@@ -17,6 +17,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
 export type Db = Knex;
 
+/** A timestamp as a Date, whether the driver gave a Date or it was read inside JSON (ISO string). */
+export function asDate(value: Date | string): Date;
+export function asDate(value: Date | string | null): Date | null;
+export function asDate(value: Date | string | null): Date | null {
+  return typeof value === 'string' ? new Date(value) : value;
+}
+
 /**
  * knex-pglite labels deletes "DEL", so knex's postgres dialect does not recognise them and returns
  * the raw result instead of the affected row count. Name them as PostgreSQL does.

@@ -1,12 +1,29 @@
 /**
- * oidc-provider storage adapter over knex: one table for every model (see migration 001).
- * Every request of a login reads and writes here, never process memory, so any instance behind a
- * load balancer can serve the next request.
+ * oidc-provider storage adapter: one table for every model (see migration 001), with named
+ * statements (src/db/statements.ts). Every request of a login reads and writes here, never process
+ * memory, so any instance behind a load balancer can serve the next request.
+ *
+ * The token endpoints are the hot path (a refresh is a read of the token, of its grant and of the
+ * account, then three writes), so within a request opened by `tokenRequestScope`:
+ * - finding a token reads its grant in the same statement, and the grant is then served from the
+ *   request instead of a second read; at the token and userinfo endpoints the same statement
+ *   reads the account the token is about (src/oidc/token-subject.ts);
+ * - at the token endpoint, writes (consuming the code or refresh token, saving the new tokens) are
+ *   collected and committed together just before a successful response is sent. The consumption
+ *   is conditional: when another request consumed the same code or refresh token in the meantime,
+ *   nothing is written, the grant is revoked (as for any reuse) and the client gets
+ *   `invalid_grant`. A failed request writes nothing, so its refresh token stays usable.
+ * Those reads and commits are batched across concurrent requests (src/oidc/token-batches.ts).
  */
+import type { Middleware } from 'koa';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
+import { run, statement, type Statement } from '../db/statements.js';
 import { sweepGrantLogins } from './grant-logins.js';
+import { currentScope, keyOf, RequestScope, runInScope } from './request-scope.js';
+import { tokenBatches } from './token-batches.js';
+import { keepTokenSubject } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
 
@@ -21,6 +38,73 @@ function toPayload(row: Row | undefined): AdapterPayload | undefined {
   return row.consumed_at ? { ...payload, consumed: true } : payload;
 }
 
+const LIVE = '(expires_at is null or expires_at > $2)';
+const SQL = {
+  find: statement('oidc_find', `select payload, consumed_at from ${TABLE} where model = $1 and id = $3 and ${LIVE}`),
+  findByUid: statement('oidc_find_by_uid', `select payload, consumed_at from ${TABLE} where model = $1 and uid = $3 and ${LIVE} limit 1`),
+  findByUserCode: statement('oidc_find_by_user_code', `select payload, consumed_at from ${TABLE} where model = $1 and user_code = $3 and ${LIVE} limit 1`),
+  upsert: statement(
+    'oidc_upsert',
+    `insert into ${TABLE} (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
+     values ($1, $2, $3::jsonb, $4, $5, $6, $7::timestamptz, null)
+     on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+        user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = null`,
+  ),
+  consume: statement('oidc_consume', `update ${TABLE} set consumed_at = $3 where model = $1 and id = $2`),
+  destroy: statement('oidc_destroy', `delete from ${TABLE} where model = $1 and id = $2`),
+  revokeByGrantId: statement('oidc_revoke_by_grant', `delete from ${TABLE} where grant_id = $1`),
+};
+
+/** Models whose rows carry a grant id and whose grant is read right after them. */
+const GRANT_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+export interface ScopeOptions {
+  /** Path of the token endpoint, whose writes are committed together (default `/token`). */
+  tokenPath?: string;
+  /** Path of the userinfo endpoint (default `/me`). */
+  userinfoPath?: string;
+  /** A commit failed (the client gets `server_error`). */
+  onError?: (err: unknown) => void;
+  /** A code or refresh token was consumed by two requests at once; its grants were revoked. */
+  onConflict?: (grantIds: string[]) => void;
+}
+
+/**
+ * Koa middleware giving each request of the token, introspection, revocation and userinfo
+ * endpoints its scope (see the top of this file). Mounted before the provider's own routes.
+ */
+export function tokenRequestScope(db: Db, opts: ScopeOptions = {}): Middleware {
+  const tokenPath = opts.tokenPath ?? '/token';
+  const userinfoPath = opts.userinfoPath ?? '/me';
+  const batches = tokenBatches(db);
+  return async (ctx, next) => {
+    // The subject is read where claims are computed.
+    const claims = ctx.path === tokenPath || ctx.path === userinfoPath;
+    if (!claims && !ctx.path.startsWith(`${tokenPath}/`)) return next();
+    const scope = new RequestScope({ deferWrites: ctx.method === 'POST' && ctx.path === tokenPath, readSubject: claims });
+    await runInScope(scope, next);
+    if (!scope.deferWrites || ctx.status < 200 || ctx.status >= 300) return;
+    const writes = scope.writes();
+    if (!writes.consumes.length && !writes.upserts.length) return;
+    let committed: boolean;
+    try {
+      committed = await batches.commit(writes);
+    } catch (err) {
+      ctx.status = 500;
+      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      opts.onError?.(err);
+      return;
+    }
+    if (!committed) {
+      const grants = scope.consumedGrants();
+      await Promise.all(grants.map((grantId) => run(db, SQL.revokeByGrantId, [grantId])));
+      opts.onConflict?.(grants);
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+    }
+  };
+}
+
 export interface AdapterOptions {
   /** Seconds a Client found in the database is reused before it is read again (0 = off). */
   clientCacheSeconds?: number;
@@ -30,6 +114,30 @@ export interface AdapterOptions {
 export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: string) => Adapter {
   const clientCacheMs = (opts.clientCacheSeconds ?? 0) * 1000;
   const clientCache = new Map<string, { at: number; payload: AdapterPayload | undefined }>();
+  const batches = tokenBatches(db);
+
+  const findOne = async (stmt: Statement, model: string, value: string): Promise<AdapterPayload | undefined> => {
+    const { rows } = await run<Row>(db, stmt, [model, new Date(), value]);
+    return toPayload(rows[0]);
+  };
+
+  /** A token with its grant (and subject), kept in the request for the reads that follow. */
+  const findToken = async (scope: RequestScope, model: string, id: string): Promise<AdapterPayload | undefined> => {
+    const row = await batches.find({ model, id, withSubject: scope.readSubject });
+    const payload = toPayload(row);
+    if (row && payload?.grantId) {
+      const grant = row.grant_payload ? toPayload({ payload: row.grant_payload, consumed_at: row.grant_consumed_at }) : undefined;
+      scope.read.set(keyOf('Grant', payload.grantId), grant);
+    }
+    if (row && scope.readSubject && typeof payload?.accountId === 'string') {
+      keepTokenSubject(payload.accountId, payload.grantId, {
+        subject_account: row.subject_account ?? null,
+        subject_verifications: row.subject_verifications ?? null,
+        subject_serial: row.subject_serial ?? null,
+      });
+    }
+    return payload;
+  };
 
   return class KnexAdapter implements Adapter {
     readonly name: string;
@@ -38,23 +146,23 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
       this.name = name;
     }
 
-    private notExpired() {
-      return db.raw('(expires_at is null or expires_at > ?)', [new Date()]);
-    }
-
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      const row = {
-        model: this.name,
+      const scope = currentScope();
+      if (scope?.deferWrites) {
+        scope.defer({ model: this.name, id, payload, expiresIn, consumedAt: null });
+        return;
+      }
+      await run(db, SQL.upsert, [
+        this.name,
         id,
-        payload: JSON.stringify(payload),
-        grant_id: payload.grantId ?? null,
-        uid: payload.uid ?? null,
-        user_code: payload.userCode ?? null,
-        expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-        consumed_at: null,
-      };
-      await db(TABLE).insert(row).onConflict(['model', 'id']).merge();
+        JSON.stringify(payload),
+        payload.grantId ?? null,
+        payload.uid ?? null,
+        payload.userCode ?? null,
+        expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      ]);
       if (this.name === 'Client') clientCache.delete(id);
+      scope?.read.delete(keyOf(this.name, id));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -62,12 +170,14 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
         const hit = clientCache.get(id);
         if (hit && Date.now() - hit.at < clientCacheMs) return hit.payload;
       }
-      const row = (await db(TABLE)
-        .select('payload', 'consumed_at')
-        .where({ model: this.name, id })
-        .andWhere(this.notExpired())
-        .first()) as Row | undefined;
-      const payload = toPayload(row);
+      const scope = currentScope();
+      const key = keyOf(this.name, id);
+      if (scope?.read.has(key)) {
+        const payload = scope.read.get(key);
+        return payload && scope.consumes.has(key) ? { ...payload, consumed: true } : payload;
+      }
+      const payload = scope && GRANT_BOUND.has(this.name) ? await findToken(scope, this.name, id) : await findOne(SQL.find, this.name, id);
+      if (scope) scope.read.set(key, payload);
       if (this.name === 'Client' && clientCacheMs > 0) {
         if (clientCache.size > 1000) clientCache.clear();
         clientCache.set(id, { at: Date.now(), payload });
@@ -76,34 +186,32 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      const row = (await db(TABLE)
-        .select('payload', 'consumed_at')
-        .where({ model: this.name, user_code: userCode })
-        .andWhere(this.notExpired())
-        .first()) as Row | undefined;
-      return toPayload(row);
+      return findOne(SQL.findByUserCode, this.name, userCode);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      const row = (await db(TABLE)
-        .select('payload', 'consumed_at')
-        .where({ model: this.name, uid })
-        .andWhere(this.notExpired())
-        .first()) as Row | undefined;
-      return toPayload(row);
+      return findOne(SQL.findByUid, this.name, uid);
     }
 
     async consume(id: string): Promise<void> {
-      await db(TABLE).where({ model: this.name, id }).update({ consumed_at: new Date() });
+      const scope = currentScope();
+      if (scope?.deferWrites) {
+        scope.consumes.set(keyOf(this.name, id), { model: this.name, id, at: new Date() });
+        return;
+      }
+      await run(db, SQL.consume, [this.name, id, new Date()]);
+      scope?.read.delete(keyOf(this.name, id));
     }
 
     async destroy(id: string): Promise<void> {
-      await db(TABLE).where({ model: this.name, id }).delete();
+      currentScope()?.forget(this.name, id);
+      await run(db, SQL.destroy, [this.name, id]);
       if (this.name === 'Client') clientCache.delete(id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db(TABLE).where({ grant_id: grantId }).delete();
+      currentScope()?.forgetGrant(grantId);
+      await run(db, SQL.revokeByGrantId, [grantId]);
     }
   };
 }

@@ -26,13 +26,6 @@ export async function recordGrantLogin(db: Db, grantId: string, sessionUid: stri
     .merge(['session_uid', 'serial', 'updated_at']);
 }
 
-/** The serial of the login behind a grant; null when unknown (then no serial-bound verification counts). */
-export async function serialOfGrant(db: Db, grantId: string | undefined): Promise<string | null> {
-  if (!grantId) return null;
-  const row = (await db(TABLE).where({ grant_id: grantId }).first('serial')) as { serial: string | null } | undefined;
-  return row?.serial ?? null;
-}
-
 /** Forgets the logins of grants that no longer exist (revoked or expired). */
 export async function sweepGrantLogins(db: Db): Promise<number> {
   return db(TABLE)

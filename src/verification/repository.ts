@@ -1,7 +1,7 @@
 /** Identity verifications of users, with the evidence each method proved (JSONB). */
 import crypto from 'node:crypto';
 
-import type { Db } from '../db/index.js';
+import { asDate, type Db } from '../db/index.js';
 import type { MethodKind, Verification, VerificationStatus } from '../qor/index.js';
 import { recordedIdentity } from './identity.js';
 
@@ -24,7 +24,7 @@ export interface StoredVerification extends Verification {
   evidence: Record<string, unknown>;
 }
 
-interface Row {
+export interface VerificationRow {
   id: string;
   account_id: string;
   method: string;
@@ -33,11 +33,12 @@ interface Row {
   provider_reference: string | null;
   evidence: Record<string, unknown> | string;
   bound_serial: string | null;
-  verified_at: Date | null;
-  expires_at: Date | null;
+  verified_at: Date | string | null;
+  expires_at: Date | string | null;
 }
 
-function fromRow(r: Row): StoredVerification {
+/** A stored verification from its row, as selected or as read inside JSON (`to_jsonb`). */
+export function verificationFromRow(r: VerificationRow): StoredVerification {
   const evidence = typeof r.evidence === 'string' ? (JSON.parse(r.evidence) as Record<string, unknown>) : r.evidence;
   const identity = recordedIdentity(r.kind, evidence);
   return {
@@ -50,8 +51,8 @@ function fromRow(r: Row): StoredVerification {
     evidence,
     ...(identity ? { identity } : {}),
     boundSerial: r.bound_serial,
-    verifiedAt: r.verified_at ?? new Date(0),
-    expiresAt: r.expires_at ?? new Date(0),
+    verifiedAt: asDate(r.verified_at) ?? new Date(0),
+    expiresAt: asDate(r.expires_at) ?? new Date(0),
   };
 }
 
@@ -69,14 +70,14 @@ export async function recordVerification(db: Db, v: NewVerification): Promise<St
       verified_at: v.verifiedAt ?? null,
       expires_at: v.expiresAt ?? null,
     })
-    .returning('*')) as Row[];
-  return fromRow(row!);
+    .returning('*')) as VerificationRow[];
+  return verificationFromRow(row!);
 }
 
 export async function listVerifications(db: Db, accountId: string): Promise<StoredVerification[]> {
   if (!/^[0-9a-f-]{36}$/i.test(accountId)) return [];
-  const rows = (await db('verifications').where({ account_id: accountId }).orderBy('created_at')) as Row[];
-  return rows.map(fromRow);
+  const rows = (await db('verifications').where({ account_id: accountId }).orderBy('created_at')) as VerificationRow[];
+  return rows.map(verificationFromRow);
 }
 
 export interface VerificationUpdate {
@@ -101,6 +102,6 @@ export async function updateVerificationStatus(db: Db, id: string, fromStatus: V
       ...(update.expiresAt ? { expires_at: update.expiresAt } : {}),
       updated_at: db.fn.now(),
     })
-    .returning('*')) as Row[];
-  return row && fromRow(row);
+    .returning('*')) as VerificationRow[];
+  return row && verificationFromRow(row);
 }

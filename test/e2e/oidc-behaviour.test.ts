@@ -168,6 +168,29 @@ describe('refresh tokens', () => {
     expect(tokens.refresh_token).toBeTruthy();
   });
 
+  it('the same refresh token redeemed twice at once: one request gets tokens, the other invalid_grant, and the grant is revoked', async () => {
+    const tokens = await redeem(rp, await logIn(new Browser(), { scope: 'openid phone offline_access', prompt: 'consent' }));
+    const results = await Promise.allSettled([oidc.refreshTokenGrant(rp.config, tokens.refresh_token!), oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0] as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
+    // Reuse of a refresh token revokes what the grant issued, the winner's new tokens included.
+    const winner = (won[0] as PromiseFulfilledResult<oidc.TokenEndpointResponse>).value;
+    expect(await userinfoStatus(winner.access_token)).toBe(401);
+    await expect(oidc.refreshTokenGrant(rp.config, winner.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('a refused refresh request changes nothing: the refresh token it carried still works', async () => {
+    const tokens = await redeem(rp, await logIn(new Browser(), { scope: 'openid phone offline_access', prompt: 'consent' }));
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!, { resource: 'https://unknown.example.ch' })).rejects.toMatchObject({
+      error: 'invalid_target',
+    });
+    const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    expect(await userinfoStatus(refreshed.access_token)).toBe(200);
+  });
+
   it('without offline_access no refresh token is issued', async () => {
     const tokens = await redeem(rp, await logIn(new Browser()));
     expect(tokens.refresh_token).toBeUndefined();

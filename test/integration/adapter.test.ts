@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/db/index.js';
 import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
-import { recordGrantLogin, serialOfGrant, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
+import { recordGrantLogin, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
+import { tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
+import { loadTokenSubject } from '../../src/oidc/token-subject.js';
 import { migratedDb } from '../helpers/db.js';
 
 let db: Db;
@@ -96,7 +98,81 @@ describe('knex adapter contract', () => {
   });
 });
 
+describe('token reads and writes batched across requests', () => {
+  const upsert = (model: string, id: string, grantId: string): Commit['upserts'][number] => ({
+    model,
+    id,
+    payload: { jti: id, grantId, accountId: 'not-an-account' },
+    expiresIn: 600,
+    consumedAt: null,
+  });
+
+  it('reads the tokens asked for in the same turn in one go, each with its grant, missing and expired ones as nothing', async () => {
+    const Adapter = createAdapter(db);
+    await new Adapter('Grant').upsert('bg1', { jti: 'bg1', accountId: 'a1' }, 600);
+    await new Adapter('RefreshToken').upsert('br1', { jti: 'br1', grantId: 'bg1' }, 600);
+    await new Adapter('AccessToken').upsert('ba1', { jti: 'ba1', grantId: 'gone' }, 600);
+    await new Adapter('AccessToken').upsert('bexpired', { jti: 'bexpired', grantId: 'bg1' }, 600);
+    await db('oidc_payloads').where({ id: 'bexpired' }).update({ expires_at: new Date(Date.now() - 1000) });
+
+    const batches = tokenBatches(db);
+    const [refresh, access, missing, expired, wrongModel] = await Promise.all([
+      batches.find({ model: 'RefreshToken', id: 'br1', withSubject: false }),
+      batches.find({ model: 'AccessToken', id: 'ba1', withSubject: true }),
+      batches.find({ model: 'AccessToken', id: 'nope', withSubject: false }),
+      batches.find({ model: 'AccessToken', id: 'bexpired', withSubject: false }),
+      batches.find({ model: 'AccessToken', id: 'br1', withSubject: false }),
+    ]);
+    expect(refresh?.payload).toMatchObject({ jti: 'br1' });
+    expect(refresh?.grant_payload).toMatchObject({ jti: 'bg1', accountId: 'a1' });
+    expect(access?.payload).toMatchObject({ jti: 'ba1' });
+    expect(access?.grant_payload).toBeNull();
+    expect(access?.subject_account ?? null).toBeNull();
+    expect(missing).toBeUndefined();
+    expect(expired).toBeUndefined();
+    expect(wrongModel).toBeUndefined();
+  });
+
+  it('commits the writes of concurrent requests together, each only if what it consumes was still unconsumed', async () => {
+    const Adapter = createAdapter(db);
+    const refresh = new Adapter('RefreshToken');
+    await refresh.upsert('cr1', { jti: 'cr1', grantId: 'cg1' }, 600);
+    await refresh.upsert('cr2', { jti: 'cr2', grantId: 'cg2' }, 600);
+    await refresh.upsert('cr3', { jti: 'cr3', grantId: 'cg3' }, 600);
+    await refresh.consume('cr3');
+
+    const at = new Date();
+    const batches = tokenBatches(db);
+    const results = await Promise.all([
+      batches.commit({ consumes: [{ model: 'RefreshToken', id: 'cr1', at }], upserts: [upsert('RefreshToken', 'cr1-next', 'cg1'), upsert('AccessToken', 'ca1', 'cg1')] }),
+      batches.commit({ consumes: [{ model: 'RefreshToken', id: 'cr2', at }], upserts: [upsert('RefreshToken', 'cr2-next', 'cg2')] }),
+      // The same refresh token as the first request: it lost the race and writes nothing.
+      batches.commit({ consumes: [{ model: 'RefreshToken', id: 'cr1', at }], upserts: [upsert('RefreshToken', 'cr1-other', 'cg1')] }),
+      // Consumed before: nothing written.
+      batches.commit({ consumes: [{ model: 'RefreshToken', id: 'cr3', at }], upserts: [upsert('RefreshToken', 'cr3-next', 'cg3')] }),
+      batches.commit({ consumes: [], upserts: [upsert('ClientCredentials', 'cc1', 'none')] }),
+    ]);
+    expect(results).toEqual([true, true, false, false, true]);
+    expect((await refresh.find('cr1'))?.consumed).toBe(true);
+    expect((await refresh.find('cr2'))?.consumed).toBe(true);
+    expect(await refresh.find('cr1-next')).toMatchObject({ jti: 'cr1-next', grantId: 'cg1' });
+    expect(await new Adapter('AccessToken').find('ca1')).toMatchObject({ jti: 'ca1' });
+    expect(await refresh.find('cr2-next')).toBeDefined();
+    expect(await refresh.find('cr1-other')).toBeUndefined();
+    expect(await refresh.find('cr3-next')).toBeUndefined();
+    expect(await new Adapter('ClientCredentials').find('cc1')).toBeDefined();
+  });
+
+  it('reads no subject for a token whose account does not exist', async () => {
+    expect(await loadTokenSubject(db, '6f1c2b9e-8a47-4d3e-9b1a-2c5d7e8f9a0b', 'g1')).toBeUndefined();
+    expect(await loadTokenSubject(db, 'not-a-uuid', 'g1')).toBeUndefined();
+  });
+});
+
 describe('the login behind each grant', () => {
+  const serialOfGrant = async (grantId: string) =>
+    ((await db('grant_logins').where({ grant_id: grantId }).first('serial')) as { serial: string | null } | undefined)?.serial ?? null;
+
   it('records the serial of a finished login, lets a single sign-on grant inherit it, and forgets revoked grants', async () => {
     const Grants = new (createAdapter(db))('Grant');
     await Grants.upsert('g1', { jti: 'g1', accountId: 'a1', clientId: 'c1' }, 600);
@@ -104,17 +180,16 @@ describe('the login behind each grant', () => {
     await recordGrantLogin(db, 'g1', 'session-1', 'SERIAL-A');
     // A second client in the same session, without a new login: the session's serial.
     await recordGrantLogin(db, 'g2', 'session-1', undefined);
-    expect(await serialOfGrant(db, 'g2')).toBe('SERIAL-A');
+    expect(await serialOfGrant('g2')).toBe('SERIAL-A');
     // A new login renews the grant with its own serial; single sign-on later does not change it.
     await recordGrantLogin(db, 'g1', 'session-1', 'SERIAL-B');
     await recordGrantLogin(db, 'g1', 'session-1', undefined);
-    expect(await serialOfGrant(db, 'g1')).toBe('SERIAL-B');
-    expect(await serialOfGrant(db, 'unknown')).toBeNull();
-    expect(await serialOfGrant(db, undefined)).toBeNull();
+    expect(await serialOfGrant('g1')).toBe('SERIAL-B');
+    expect(await serialOfGrant('unknown')).toBeNull();
 
     await Grants.destroy('g2');
     expect(await sweepGrantLogins(db)).toBe(1);
-    expect(await serialOfGrant(db, 'g2')).toBeNull();
-    expect(await serialOfGrant(db, 'g1')).toBe('SERIAL-B');
+    expect(await serialOfGrant('g2')).toBeNull();
+    expect(await serialOfGrant('g1')).toBe('SERIAL-B');
   });
 });

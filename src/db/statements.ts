@@ -1,0 +1,53 @@
+/**
+ * Named statements for the hot paths (every token request runs a few): plain SQL with `$n`
+ * parameters, sent on a connection of knex's own pool without knex's query builder. On PostgreSQL
+ * each is prepared once per connection (node-postgres caches it by name), so the server parses and
+ * plans it once; on the embedded database it is an ordinary parameterised query.
+ * Everything else goes through knex.
+ */
+import type { Db } from './index.js';
+
+export interface Statement {
+  /** Unique per distinct text: the name a connection prepares it under. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface StatementResult<R> {
+  rows: R[];
+  /** Rows inserted, updated or deleted. */
+  count: number;
+}
+
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+interface PgLiteConnection {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[]; affectedRows?: number }>;
+}
+
+interface PoolClient {
+  config: { client?: unknown };
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+}
+
+export function statement(name: string, text: string): Statement {
+  return { name, text };
+}
+
+/** Runs a statement; rows come back as the driver gives them (jsonb parsed, timestamps as Dates). */
+export async function run<R = Record<string, unknown>>(db: Db, stmt: Statement, values: unknown[]): Promise<StatementResult<R>> {
+  const client = db.client as unknown as PoolClient;
+  const connection = await client.acquireConnection();
+  try {
+    if (client.config.client === 'pg') {
+      const res = await (connection as PgConnection).query({ name: stmt.name, text: stmt.text, values });
+      return { rows: res.rows as R[], count: res.rowCount ?? 0 };
+    }
+    const res = await (connection as PgLiteConnection).query(stmt.text, values);
+    return { rows: res.rows as R[], count: res.affectedRows ?? 0 };
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}

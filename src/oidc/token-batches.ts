@@ -1,0 +1,194 @@
+/**
+ * The token endpoints' reads and writes, batched across concurrent requests: the tokens that
+ * requests look up in the same turn of the event loop are read in one statement, and the writes
+ * that several token requests commit in the same turn go in one statement (one transaction).
+ * Under load this divides the round trips to the database (each costs far more than the query)
+ * by the number of requests in flight; a lone request still takes one statement for each.
+ *
+ * A request's writes are committed only when every code or refresh token it consumes was still
+ * unconsumed; otherwise nothing of that request is written and it learns it lost the race.
+ */
+import DataLoader from 'dataloader';
+import type { AdapterPayload } from 'oidc-provider';
+
+import type { Db } from '../db/index.js';
+import { run, statement } from '../db/statements.js';
+import { keyOf, type Key, type PendingUpsert } from './request-scope.js';
+import { SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
+
+const TABLE = 'oidc_payloads';
+/** More would make one statement wait for a slow row; fewer, more round trips. */
+const MAX_BATCH = 64;
+
+export interface TokenRow extends Partial<TokenSubjectRow> {
+  payload: AdapterPayload | string;
+  consumed_at: Date | string | null;
+  grant_payload: AdapterPayload | string | null;
+  grant_consumed_at: Date | string | null;
+}
+
+export interface TokenLookup {
+  model: string;
+  id: string;
+  /** Also read the account the token is about (src/oidc/token-subject.ts). */
+  withSubject: boolean;
+}
+
+export interface Consume {
+  model: string;
+  id: string;
+  at: Date;
+}
+
+/** The writes of one request. */
+export interface Commit {
+  consumes: Consume[];
+  upserts: PendingUpsert[];
+}
+
+/** Live rows `t` of the looked-up keys, each with its grant (and subject). */
+function findStatementText(withSubject: boolean): string {
+  return `select k.n, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at${withSubject ? ', s.*' : ''}
+       from unnest($1::text[], $2::text[]) with ordinality as k(model, id, n)
+       join ${TABLE} t on t.model = k.model and t.id = k.id and (t.expires_at is null or t.expires_at > $3)
+       left join ${TABLE} g on g.model = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > $3)
+       ${withSubject ? SUBJECT_OF_TOKEN : ''}`;
+}
+
+const FIND = statement('oidc_tokens_find', findStatementText(false));
+const FIND_WITH_SUBJECT = statement('oidc_tokens_find_with_subject', findStatementText(true));
+
+const COMMIT = statement(
+  'oidc_tokens_commit',
+  `with c as (
+          update ${TABLE} p set consumed_at = x.at
+            from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[]) as x(model, id, at, req)
+           where p.model = x.model and p.id = x.id and p.consumed_at is null
+       returning x.req),
+        ok as (
+          select r.req from unnest($5::int[], $6::int[]) as r(req, needed)
+           where r.needed = (select count(*) from c where c.req = r.req)),
+        u as (
+          insert into ${TABLE} (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
+          select y.model, y.id, y.payload::jsonb, y.grant_id, y.uid, y.user_code, y.expires_at, y.consumed_at
+            from unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::int[])
+                 as y(model, id, payload, grant_id, uid, user_code, expires_at, consumed_at, req)
+           where y.req in (select req from ok)
+          on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+             user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = excluded.consumed_at)
+   select req from ok`,
+);
+
+function expiresAt(expiresIn: number): Date | null {
+  return expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+}
+
+/**
+ * Splits commits into groups whose rows are disjoint: one statement never changes a row twice,
+ * so two requests consuming the same refresh token are committed one after the other and the
+ * second finds it consumed.
+ */
+function disjointGroups(commits: readonly Commit[]): number[][] {
+  const groups: { keys: Set<Key>; members: number[] }[] = [];
+  commits.forEach((commit, index) => {
+    const keys = [...commit.consumes, ...commit.upserts].map((r) => keyOf(r.model, r.id));
+    let group = groups.find((g) => keys.every((k) => !g.keys.has(k)));
+    if (!group) {
+      group = { keys: new Set(), members: [] };
+      groups.push(group);
+    }
+    keys.forEach((k) => group.keys.add(k));
+    group.members.push(index);
+  });
+  return groups.map((g) => g.members);
+}
+
+async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
+  const x: [string[], string[], Date[], number[]] = [[], [], [], []];
+  const r: [number[], number[]] = [[], []];
+  const y: [string[], string[], string[], (string | null)[], (string | null)[], (string | null)[], (Date | null)[], (Date | null)[], number[]] = [
+    [], [], [], [], [], [], [], [], [],
+  ];
+  commits.forEach((commit, req) => {
+    for (const c of commit.consumes) {
+      x[0].push(c.model);
+      x[1].push(c.id);
+      x[2].push(c.at);
+      x[3].push(req);
+    }
+    r[0].push(req);
+    r[1].push(commit.consumes.length);
+    for (const u of commit.upserts) {
+      y[0].push(u.model);
+      y[1].push(u.id);
+      y[2].push(JSON.stringify(u.payload));
+      y[3].push(u.payload.grantId ?? null);
+      y[4].push(u.payload.uid ?? null);
+      y[5].push(u.payload.userCode ?? null);
+      y[6].push(expiresAt(u.expiresIn));
+      y[7].push(u.consumedAt);
+      y[8].push(req);
+    }
+  });
+  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, ...y]);
+  const ok = new Set(rows.map((row) => Number(row.req)));
+  return commits.map((_, req) => ok.has(req));
+}
+
+export interface TokenBatches {
+  find(lookup: TokenLookup): Promise<TokenRow | undefined>;
+  /** True when written; false (nothing written) when a row to consume was already consumed. */
+  commit(commit: Commit): Promise<boolean>;
+}
+
+const schedule = (callback: () => void) => void setImmediate(callback);
+
+const byDb = new WeakMap<Db, TokenBatches>();
+
+/** The batches of a database (one per process, shared by every adapter model and request). */
+export function tokenBatches(db: Db): TokenBatches {
+  let batches = byDb.get(db);
+  if (!batches) {
+    batches = createBatches(db);
+    byDb.set(db, batches);
+  }
+  return batches;
+}
+
+function createBatches(db: Db): TokenBatches {
+  const finds = new DataLoader<TokenLookup, TokenRow | undefined>(
+    async (lookups) => {
+      const results: (TokenRow | undefined)[] = new Array(lookups.length).fill(undefined);
+      for (const withSubject of [false, true]) {
+        const indexes = lookups.flatMap((l, i) => (l.withSubject === withSubject ? [i] : []));
+        if (!indexes.length) continue;
+        const picked = indexes.map((i) => lookups[i]!);
+        const { rows } = await run<TokenRow & { n: number | string }>(db, withSubject ? FIND_WITH_SUBJECT : FIND, [
+          picked.map((l) => l.model),
+          picked.map((l) => l.id),
+          new Date(),
+        ]);
+        for (const row of rows) results[indexes[Number(row.n) - 1]!] = row;
+      }
+      return results;
+    },
+    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: schedule },
+  );
+
+  const commits = new DataLoader<Commit, boolean>(
+    async (batch) => {
+      const results: boolean[] = new Array(batch.length).fill(false);
+      for (const members of disjointGroups(batch)) {
+        const written = await commitGroup(db, members.map((i) => batch[i]!));
+        members.forEach((i, k) => (results[i] = written[k]!));
+      }
+      return results;
+    },
+    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: schedule },
+  );
+
+  return {
+    find: (lookup) => finds.load(lookup),
+    commit: (commit) => commits.load(commit),
+  };
+}

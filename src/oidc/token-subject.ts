@@ -1,0 +1,63 @@
+/**
+ * What a token's claims are computed from, read in one statement (every code exchange, refresh
+ * and userinfo call needs it): the account, its verifications, and the Mobile ID serial of the
+ * login behind the token's grant (src/oidc/grant-logins.ts). At the token and userinfo endpoints
+ * it is read together with the token itself (src/oidc/adapter.ts), and taken from the request.
+ */
+import { accountFromRow, type Account, type AccountRow } from '../accounts/index.js';
+import type { Db } from '../db/index.js';
+import { run, statement } from '../db/statements.js';
+import { verificationFromRow, type StoredVerification, type VerificationRow } from '../verification/repository.js';
+import { currentScope, keyOf } from './request-scope.js';
+
+export interface TokenSubject {
+  account: Account;
+  verifications: StoredVerification[];
+  /** The serial of the grant's login; null when unknown (then no serial-bound verification counts). */
+  serial: string | null;
+}
+
+export interface TokenSubjectRow {
+  subject_account: AccountRow | string | null;
+  subject_verifications: VerificationRow[] | string | null;
+  subject_serial: string | null;
+}
+
+const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+
+/** The subject columns of the account `accountId` (a text expression) under the grant `grantId`. */
+function subjectColumns(accountId: string, grantId: string): string {
+  return `select to_jsonb(a) as subject_account,
+          coalesce((select jsonb_agg(to_jsonb(v) order by v.created_at) from verifications v where v.account_id = a.id), '[]'::jsonb) as subject_verifications,
+          (select serial from grant_logins gl where gl.grant_id = ${grantId}) as subject_serial
+     from accounts a
+    where a.id = case when ${accountId} ~* ${UUID} then (${accountId})::uuid end`;
+}
+
+/** A lateral join adding the subject columns of the token row `t` (its accountId and grant). */
+export const SUBJECT_OF_TOKEN = `left join lateral (${subjectColumns(`t.payload->>'accountId'`, 't.grant_id')}) s on true`;
+
+const LOAD = statement('token_subject', subjectColumns('$1::text', '$2'));
+
+const parsed = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+function fromRow(row: TokenSubjectRow | undefined): TokenSubject | undefined {
+  if (!row?.subject_account || !row.subject_verifications) return undefined;
+  return {
+    account: accountFromRow(parsed(row.subject_account)),
+    verifications: parsed(row.subject_verifications).map(verificationFromRow),
+    serial: row.subject_serial,
+  };
+}
+
+/** Remembers the subject read along with a token, for `loadTokenSubject` later in the request. */
+export function keepTokenSubject(accountId: string, grantId: string | undefined, row: TokenSubjectRow): void {
+  currentScope()?.subjects.set(keyOf(accountId, grantId ?? ''), row);
+}
+
+export async function loadTokenSubject(db: Db, accountId: string, grantId: string | undefined): Promise<TokenSubject | undefined> {
+  const kept = currentScope()?.subjects.get(keyOf(accountId, grantId ?? ''));
+  if (kept) return fromRow(kept);
+  const { rows } = await run<TokenSubjectRow>(db, LOAD, [accountId, grantId ?? null]);
+  return fromRow(rows[0]);
+}
