@@ -58,6 +58,17 @@ function findStatementText(withSubject: boolean): string {
 const FIND = statement('oidc_tokens_find', findStatementText(false));
 const FIND_WITH_SUBJECT = statement('oidc_tokens_find_with_subject', findStatementText(true));
 
+/** Rows `y` to save, from nine parallel arrays starting at parameter `$first`. */
+function saveRows(first: number): string {
+  const arrays = ['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'int'].map((type, i) => `$${first + i}::${type}[]`);
+  return `insert into ${TABLE} (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
+          select y.model, y.id, y.payload::jsonb, y.grant_id, y.uid, y.user_code, y.expires_at, y.consumed_at
+            from unnest(${arrays.join(', ')}) as y(model, id, payload, grant_id, uid, user_code, expires_at, consumed_at, req)`;
+}
+const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+             user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`;
+
+/** Consumes the rows `x` and saves the rows `y` of each request `r` whose consumptions all took. */
 const COMMIT = statement(
   'oidc_tokens_commit',
   `with c as (
@@ -68,16 +79,12 @@ const COMMIT = statement(
         ok as (
           select r.req from unnest($5::int[], $6::int[]) as r(req, needed)
            where r.needed = (select count(*) from c where c.req = r.req)),
-        u as (
-          insert into ${TABLE} (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
-          select y.model, y.id, y.payload::jsonb, y.grant_id, y.uid, y.user_code, y.expires_at, y.consumed_at
-            from unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::int[])
-                 as y(model, id, payload, grant_id, uid, user_code, expires_at, consumed_at, req)
-           where y.req in (select req from ok)
-          on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
-             user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = excluded.consumed_at)
+        u as (${saveRows(7)} where y.req in (select req from ok) ${ON_CONFLICT})
    select req from ok`,
 );
+
+/** Saves rows when no request of the group consumes anything (client credentials). */
+const SAVE = statement('oidc_tokens_save', `${saveRows(1)} ${ON_CONFLICT}`);
 
 function expiresAt(expiresIn: number): Date | null {
   return expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
@@ -130,6 +137,10 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
       y[8].push(req);
     }
   });
+  if (!x[0].length) {
+    await run(db, SAVE, y);
+    return commits.map(() => true);
+  }
   const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, ...y]);
   const ok = new Set(rows.map((row) => Number(row.req)));
   return commits.map((_, req) => ok.has(req));
