@@ -12,6 +12,7 @@ import { ping, type Db } from './db/index.js';
 import type { Logger } from './logger.js';
 import { interactionRouter, type InteractionDeps } from './interactions/router.js';
 import { tokenRequestScope } from './oidc/adapter.js';
+import { publishedDocuments } from './oidc/published-documents.js';
 import { requestContext, staticFiles } from './web/security.js';
 
 export interface AppDeps {
@@ -41,6 +42,7 @@ export function composeApp(deps: AppDeps): Provider {
   const interactions = interactionRouter({ config, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) });
 
   provider.use(requestContext(deps.log));
+  provider.use(publishedDocuments(['/.well-known/openid-configuration', '/jwks']));
   provider.use(
     tokenRequestScope(db, {
       onError: (err) => deps.log.error({ err }, 'saving the tokens of a token request failed'),

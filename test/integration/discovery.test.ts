@@ -50,6 +50,25 @@ describe('discovery (as the OpenID Config OP certification checks it)', () => {
     }
   });
 
+  it('answers later requests for discovery and JWKS with the same document and headers, and browsers with their CORS answer', async () => {
+    for (const path of ['/.well-known/openid-configuration', '/jwks']) {
+      const [first, second] = [await fetch(`${server.url}${path}`), await fetch(`${server.url}${path}`)];
+      expect(await second.text()).toBe(await first.text());
+      for (const header of ['content-type', 'access-control-allow-origin', 'vary', 'content-security-policy']) {
+        expect(second.headers.get(header), `${path} ${header}`).toBe(first.headers.get(header));
+      }
+      expect(second.headers.get('access-control-allow-origin')).toBe('*');
+      expect(second.headers.get('x-request-id')).not.toBe(first.headers.get('x-request-id'));
+      const fromBrowser = await fetch(`${server.url}${path}`, { headers: { origin: 'https://spa.example.ch' } });
+      expect(fromBrowser.headers.get('access-control-allow-origin')).toBe('https://spa.example.ch');
+      expect(await fromBrowser.json()).toEqual(await (await fetch(`${server.url}${path}`)).json());
+      const head = await fetch(`${server.url}${path}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
+    }
+    expect((await fetch(`${server.url}/jwks`)).headers.get('content-type')).toMatch(/^application\/jwk-set\+json/);
+  });
+
   it('sets the security headers on every response', async () => {
     const res = await fetch(`${server.url}/.well-known/openid-configuration`);
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
