@@ -45,7 +45,7 @@ export function composeApp(deps: AppDeps): Provider {
   provider.use(publishedDocuments(['/.well-known/openid-configuration', '/jwks']));
   provider.use(
     tokenRequestScope(db, {
-      onError: (err) => deps.log.error({ err }, 'saving the tokens of a token request failed'),
+      onError: (err, ctx) => ((ctx.state.log as Logger | undefined) ?? deps.log).error({ err }, 'saving the tokens of a token request failed'),
       onConflict: (grants) => deps.log.warn({ grants: grants.length }, 'a code or refresh token was redeemed twice at once: its grant is revoked'),
     }),
   );

@@ -15,7 +15,7 @@
  *   `invalid_grant`. A failed request writes nothing, so its refresh token stays usable.
  * Those reads and commits are batched across concurrent requests (src/oidc/token-batches.ts).
  */
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
@@ -64,7 +64,7 @@ export interface ScopeOptions {
   /** Path of the userinfo endpoint (default `/me`). */
   userinfoPath?: string;
   /** A commit failed (the client gets `server_error`). */
-  onError?: (err: unknown) => void;
+  onError?: (err: unknown, ctx: Context) => void;
   /** A code or refresh token was consumed by two requests at once; its grants were revoked. */
   onConflict?: (grantIds: string[]) => void;
 }
@@ -92,7 +92,7 @@ export function tokenRequestScope(db: Db, opts: ScopeOptions = {}): Middleware {
     } catch (err) {
       ctx.status = 500;
       ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
-      opts.onError?.(err);
+      opts.onError?.(err, ctx);
       return;
     }
     if (!committed) {

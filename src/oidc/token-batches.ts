@@ -188,10 +188,16 @@ function createBatches(db: Db): TokenBatches {
 
   const commits = new DataLoader<Commit, boolean>(
     async (batch) => {
-      const results: boolean[] = new Array(batch.length).fill(false);
+      // A group that fails fails its own requests only: the groups before it were committed.
+      const results: (boolean | Error)[] = new Array(batch.length).fill(false);
       for (const members of disjointGroups(batch)) {
-        const written = await commitGroup(db, members.map((i) => batch[i]!));
-        members.forEach((i, k) => (results[i] = written[k]!));
+        try {
+          const written = await commitGroup(db, members.map((i) => batch[i]!));
+          members.forEach((i, k) => (results[i] = written[k]!));
+        } catch (err) {
+          const error = err instanceof Error ? err : new Error(String(err));
+          members.forEach((i) => (results[i] = error));
+        }
       }
       return results;
     },

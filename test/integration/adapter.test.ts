@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Db } from '../../src/db/index.js';
+import { createDb, type Db } from '../../src/db/index.js';
 import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
 import { recordGrantLogin, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
 import { tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
@@ -161,6 +161,18 @@ describe('token reads and writes batched across requests', () => {
     expect(await refresh.find('cr1-other')).toBeUndefined();
     expect(await refresh.find('cr3-next')).toBeUndefined();
     expect(await new Adapter('ClientCredentials').find('cc1')).toBeDefined();
+  });
+
+  it('fails the commits of a database it cannot reach, with the driver error', async () => {
+    const unreachable = createDb({ databaseUrl: 'postgres://postgres@127.0.0.1:9/none', poolMax: 1 });
+    try {
+      const at = new Date();
+      await expect(tokenBatches(unreachable).commit({ consumes: [{ model: 'RefreshToken', id: 'x', at }], upserts: [upsert('RefreshToken', 'y', 'g')] })).rejects.toThrow(
+        /ECONNREFUSED|connect/,
+      );
+    } finally {
+      await unreachable.destroy();
+    }
   });
 
   it('reads no subject for a token whose account does not exist', async () => {
