@@ -22,7 +22,7 @@ import type { Db } from '../db/index.js';
 import { run, statement, type Statement } from '../db/statements.js';
 import { sweepGrantLogins } from './grant-logins.js';
 import { currentScope, keyOf, RequestScope, runInScope } from './request-scope.js';
-import { tokenBatches } from './token-batches.js';
+import { saveRow, tokenBatches } from './token-batches.js';
 import { keepTokenSubject } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
@@ -43,13 +43,6 @@ const SQL = {
   find: statement('oidc_find', `select payload, consumed_at from ${TABLE} where model = $1 and id = $3 and ${LIVE}`),
   findByUid: statement('oidc_find_by_uid', `select payload, consumed_at from ${TABLE} where model = $1 and uid = $3 and ${LIVE} limit 1`),
   findByUserCode: statement('oidc_find_by_user_code', `select payload, consumed_at from ${TABLE} where model = $1 and user_code = $3 and ${LIVE} limit 1`),
-  upsert: statement(
-    'oidc_upsert',
-    `insert into ${TABLE} (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
-     values ($1, $2, $3::jsonb, $4, $5, $6, $7::timestamptz, null)
-     on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
-        user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = null`,
-  ),
   consume: statement('oidc_consume', `update ${TABLE} set consumed_at = $3 where model = $1 and id = $2`),
   destroy: statement('oidc_destroy', `delete from ${TABLE} where model = $1 and id = $2`),
   revokeByGrantId: statement('oidc_revoke_by_grant', `delete from ${TABLE} where grant_id = $1`),
@@ -148,19 +141,12 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const scope = currentScope();
+      const row = { model: this.name, id, payload, expiresIn, consumedAt: null };
       if (scope?.deferWrites) {
-        scope.defer({ model: this.name, id, payload, expiresIn, consumedAt: null });
+        scope.defer(row);
         return;
       }
-      await run(db, SQL.upsert, [
-        this.name,
-        id,
-        JSON.stringify(payload),
-        payload.grantId ?? null,
-        payload.uid ?? null,
-        payload.userCode ?? null,
-        expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-      ]);
+      await saveRow(db, row);
       if (this.name === 'Client') clientCache.delete(id);
       scope?.read.delete(keyOf(this.name, id));
     }

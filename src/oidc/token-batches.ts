@@ -86,8 +86,28 @@ const COMMIT = statement(
 /** Saves rows when no request of the group consumes anything (client credentials). */
 const SAVE = statement('oidc_tokens_save', `${saveRows(1)} ${ON_CONFLICT}`);
 
-function expiresAt(expiresIn: number): Date | null {
-  return expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+type SavedArrays = [string[], string[], string[], (string | null)[], (string | null)[], (string | null)[], (Date | null)[], (Date | null)[], number[]];
+
+const savedArrays = (): SavedArrays => [[], [], [], [], [], [], [], [], []];
+
+/** Adds a row to save, of request `req`, to the parallel arrays of `saveRows`. */
+function pushSaved(y: SavedArrays, u: PendingUpsert, req: number): void {
+  y[0].push(u.model);
+  y[1].push(u.id);
+  y[2].push(JSON.stringify(u.payload));
+  y[3].push(u.payload.grantId ?? null);
+  y[4].push(u.payload.uid ?? null);
+  y[5].push(u.payload.userCode ?? null);
+  y[6].push(u.expiresIn ? new Date(Date.now() + u.expiresIn * 1000) : null);
+  y[7].push(u.consumedAt);
+  y[8].push(req);
+}
+
+/** Saves one row at once (outside the token endpoint's batches). */
+export async function saveRow(db: Db, upsert: PendingUpsert): Promise<void> {
+  const y = savedArrays();
+  pushSaved(y, upsert, 0);
+  await run(db, SAVE, y);
 }
 
 /**
@@ -113,9 +133,7 @@ function disjointGroups(commits: readonly Commit[]): number[][] {
 async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
   const x: [string[], string[], Date[], number[]] = [[], [], [], []];
   const r: [number[], number[]] = [[], []];
-  const y: [string[], string[], string[], (string | null)[], (string | null)[], (string | null)[], (Date | null)[], (Date | null)[], number[]] = [
-    [], [], [], [], [], [], [], [], [],
-  ];
+  const y = savedArrays();
   commits.forEach((commit, req) => {
     for (const c of commit.consumes) {
       x[0].push(c.model);
@@ -125,17 +143,7 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
     }
     r[0].push(req);
     r[1].push(commit.consumes.length);
-    for (const u of commit.upserts) {
-      y[0].push(u.model);
-      y[1].push(u.id);
-      y[2].push(JSON.stringify(u.payload));
-      y[3].push(u.payload.grantId ?? null);
-      y[4].push(u.payload.uid ?? null);
-      y[5].push(u.payload.userCode ?? null);
-      y[6].push(expiresAt(u.expiresIn));
-      y[7].push(u.consumedAt);
-      y[8].push(req);
-    }
+    for (const u of commit.upserts) pushSaved(y, u, req);
   });
   if (!x[0].length) {
     await run(db, SAVE, y);
