@@ -11,6 +11,9 @@
  *   signature   the signature over the signed attributes verifies (ECDSA, RSA PKCS#1 v1.5, PSS)
  *   certificate the signer certificate is valid at `now`, is not a CA, may sign, has a strong key
  *   chain       a path from the signer certificate to a configured trust anchor verifies at `now`
+ *
+ * Certificates are parsed, and chains validated, once per distinct certificate and chain
+ * (`certificate-cache.ts`); the signature itself is checked at every verification.
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -27,6 +30,7 @@ import {
   sameCertificate,
   type CertificateInfo,
 } from './certificates.js';
+import { cachedCertificate, knownChain, rememberChain } from './certificate-cache.js';
 import { localError, type MobileIdError } from './errors.js';
 
 const OID = {
@@ -101,7 +105,15 @@ function decodeBase64(input: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
-function parseSignedData(der: Uint8Array<ArrayBuffer>): pkijs.SignedData {
+/** The parsed SignedData, and its certificates (parsed once per distinct certificate, see certificate-cache.ts). */
+interface ParsedSignedData {
+  sd: pkijs.SignedData;
+  certificates: pkijs.Certificate[];
+}
+
+const isContextTag = (block: asn1js.AsnType, tag: number): boolean => block.idBlock.tagClass === 3 && block.idBlock.tagNumber === tag;
+
+function parseSignedData(der: Uint8Array<ArrayBuffer>): ParsedSignedData {
   let contentInfo: pkijs.ContentInfo;
   try {
     contentInfo = pkijs.ContentInfo.fromBER(der);
@@ -111,11 +123,31 @@ function parseSignedData(der: Uint8Array<ArrayBuffer>): pkijs.SignedData {
   if (contentInfo.contentType !== pkijs.ContentInfo.SIGNED_DATA) {
     throw fail('format', `content type ${contentInfo.contentType} is not SignedData`);
   }
+  const body: unknown = contentInfo.content;
+  if (!(body instanceof asn1js.Sequence)) throw fail('format', 'SignedData is not a SEQUENCE');
+  // The certificates ([0] IMPLICIT CertificateSet) are taken out and parsed one by one, each
+  // once per distinct certificate; pkijs parses the rest of the SignedData.
+  const certificates: pkijs.Certificate[] = [];
+  const certificateSets = body.valueBlock.value.filter((block) => isContextTag(block, 0));
+  if (certificateSets.length > 1) throw fail('format', 'SignedData has more than one certificate set');
+  for (const block of certificateSets[0] instanceof asn1js.Constructed ? certificateSets[0].valueBlock.value : []) {
+    // Other choices of CertificateChoices (attribute certificates...) are tagged; we use none of them.
+    if (!(block instanceof asn1js.Sequence)) continue;
+    try {
+      certificates.push(cachedCertificate(new Uint8Array(block.valueBeforeDecodeView), () => new pkijs.Certificate({ schema: block })));
+    } catch (cause) {
+      throw fail('format', `certificate #${certificates.length + 1} of the CMS cannot be parsed (${errorText(cause)})`, cause);
+    }
+  }
+  const rest = new asn1js.Sequence({ value: body.valueBlock.value.filter((block) => !isContextTag(block, 0)) });
+  let sd: pkijs.SignedData;
   try {
-    return new pkijs.SignedData({ schema: contentInfo.content });
+    sd = new pkijs.SignedData({ schema: rest });
   } catch (cause) {
     throw fail('format', `SignedData cannot be parsed (${errorText(cause)})`, cause);
   }
+  sd.certificates = certificates;
+  return { sd, certificates };
 }
 
 /** Octets of an OCTET STRING, primitive or constructed (BER segments). */
@@ -136,8 +168,7 @@ function signedContent(sd: pkijs.SignedData): Uint8Array<ArrayBuffer> {
   return octets(info.eContent);
 }
 
-function findSigner(sd: pkijs.SignedData, signerInfo: pkijs.SignerInfo): pkijs.Certificate {
-  const certs = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+function findSigner(certs: readonly pkijs.Certificate[], signerInfo: pkijs.SignerInfo): pkijs.Certificate {
   if (certs.length === 0) throw fail('signer', 'no certificates in the CMS');
   const sid = signerInfo.sid;
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
@@ -217,7 +248,7 @@ function checkSignerCertificate(cert: pkijs.Certificate, now: Date): void {
 }
 
 async function checkChain(
-  sd: pkijs.SignedData,
+  certificates: readonly pkijs.Certificate[],
   signer: pkijs.Certificate,
   anchors: CertificateStore,
   extra: CertificateStore | undefined,
@@ -227,10 +258,9 @@ async function checkChain(
   if (anchors.certificates.some((a) => sameCertificate(a, signer))) {
     throw fail('chain', 'the signer certificate itself is configured as a trust anchor');
   }
-  const candidates = [
-    ...(sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate),
-    ...(extra?.certificates ?? []),
-  ].filter((c) => !sameCertificate(c, signer) && isCaCertificate(c));
+  const candidates = [...certificates, ...(extra?.certificates ?? [])].filter((c) => !sameCertificate(c, signer) && isCaCertificate(c));
+  const known = knownChain(anchors, signer, candidates, now);
+  if (known) return known;
   const engine = new pkijs.CertificateChainValidationEngine({
     trustedCerts: [...anchors.certificates],
     // The engine takes the last certificate as the one to validate.
@@ -253,6 +283,7 @@ async function checkChain(
   if (!anchors.certificates.some((a) => sameCertificate(a, last))) {
     throw fail('chain', 'the validated path does not end at a trust anchor');
   }
+  rememberChain(anchors, signer, candidates, path);
   return path;
 }
 
@@ -263,7 +294,7 @@ async function checkChain(
 export async function verifyCmsSignature(base64Signature: string, options: VerifyCmsOptions): Promise<VerifiedSignature> {
   const now = options.now ?? new Date();
   if (Number.isNaN(now.getTime())) throw fail('certificate', 'verification time is not a valid date');
-  const sd = parseSignedData(decodeBase64(base64Signature));
+  const { sd, certificates } = parseSignedData(decodeBase64(base64Signature));
   if (sd.signerInfos.length !== 1) throw fail('format', `expected one signer, found ${sd.signerInfos.length}`);
   const signerInfo = sd.signerInfos[0] as pkijs.SignerInfo;
 
@@ -272,7 +303,7 @@ export async function verifyCmsSignature(base64Signature: string, options: Verif
     throw fail('content', 'the signed content is not the DTBD of the request');
   }
 
-  const signer = findSigner(sd, signerInfo);
+  const signer = findSigner(certificates, signerInfo);
 
   const digestOid = signerInfo.digestAlgorithm.algorithmId;
   const digestName = DIGESTS[digestOid];
@@ -288,7 +319,7 @@ export async function verifyCmsSignature(base64Signature: string, options: Verif
   await checkSignedAttributes(signerInfo, content, digestName);
   await checkSignature(sd, now);
   checkSignerCertificate(signer, now);
-  const path = await checkChain(sd, signer, options.trustAnchors ?? defaultTrustAnchors(), options.intermediates, now);
+  const path = await checkChain(certificates, signer, options.trustAnchors ?? defaultTrustAnchors(), options.intermediates, now);
 
   const info = describeCertificate(signer);
   return {

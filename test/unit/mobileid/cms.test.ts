@@ -268,6 +268,34 @@ describe('signatures from a test PKI shaped like Swisscom (RSA-PSS root → RSA-
     await expectInvalid(verifyCmsSignature(cms, await opts()), /^chain:.*expired/);
   });
 
+  it('validates a chain again once the time of verification leaves an intermediate\'s validity, however often it verified before', async () => {
+    const { root } = await getPki();
+    const shortCa = await issue({ commonName: 'Short CA', keyKind: 'ec', ca: true, issuer: root, notAfter: new Date('2031-01-01T00:00:00Z') });
+    const signer = await issue({ commonName: 'U:PN', keyKind: 'ec', ca: false, issuer: shortCa, notAfter: new Date('2035-01-01T00:00:00Z') });
+    const cms = await signCms({ content: DTBD, signer, certificates: [signer.cert, shortCa.cert] });
+    for (let i = 0; i < 3; i++) await expect(verifyCmsSignature(cms, await opts())).resolves.toMatchObject({ chain: ['CN=U:PN', 'CN=Short CA', 'CN=Test Root CA'] });
+    await expectInvalid(verifyCmsSignature(cms, await opts({ now: new Date('2032-01-01T00:00:00Z') })), /^chain:.*expired/);
+  });
+
+  it('does not carry a chain validated under one set of trust anchors over to another', async () => {
+    const signer = await user('ec');
+    const { ca, root } = await getPki();
+    const cms = await signCms({ content: DTBD, signer, certificates: [signer.cert, ca.cert, root.cert] });
+    await expect(verifyCmsSignature(cms, await opts())).resolves.toMatchObject({ mobileIdSerial: 'MIDCHETEST0000001' });
+    const stranger = await issue({ commonName: 'Stranger Root', keyKind: 'ec', ca: true });
+    await expectInvalid(verifyCmsSignature(cms, await opts({ trustAnchors: new CertificateStore([stranger.cert]) })), /^chain:/);
+  });
+
+  it('does not carry a chain validated with an intermediate from the extra store over to a CMS without it', async () => {
+    const signer = await user('rsa');
+    const { ca } = await getPki();
+    const cms = await signCms({ content: DTBD, signer, certificates: [signer.cert] });
+    await expect(verifyCmsSignature(cms, await opts({ intermediates: new CertificateStore([ca.cert]) }))).resolves.toMatchObject({
+      mobileIdSerial: 'MIDCHETEST0000001',
+    });
+    await expectInvalid(verifyCmsSignature(cms, await opts()), /^chain:/);
+  });
+
   it('refuses an intermediate that is not a CA', async () => {
     const { root } = await getPki();
     const notCa = await issue({ commonName: 'Not a CA', keyKind: 'ec', ca: false, issuer: root, keyUsage: 0x80 });
