@@ -10,7 +10,8 @@
  */
 import crypto from 'node:crypto';
 
-import type { Db } from '../db/index.js';
+import { asDate, type Db } from '../db/index.js';
+import { run, statement } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import type { CertificateStore } from './certificates.js';
 import type { MobileIdClient } from './client.js';
@@ -23,6 +24,49 @@ import { SIGNATURE_PROFILES, TRANSACTION_TIMEOUT_SECONDS } from './protocol.js';
 import type { GeofencingData, SignatureCompleted } from './responses.js';
 
 const TABLE = 'mobileid_transactions';
+
+const SQL = {
+  /** See MobileIdLogins.claim; the rate limits count at most `max` recent rows, so their cost stays bounded. */
+  claim: statement(
+    'mobileid_claim',
+    `with by_number as (
+       select count(*)::int as n from (select 1 from ${TABLE} where msisdn = $1 and created_at > $3 limit $4::int) as recent
+     ), by_ip as (
+       select count(*)::int as n from (select 1 from ${TABLE} where client_ip = $2 and created_at > $5 limit $6::int) as recent
+     ), pending as (
+       select expires_at from ${TABLE} where msisdn = $1 and status = 'pending' limit 1
+     ), inserted as (
+       insert into ${TABLE} (id, interaction_uid, client_id, msisdn, client_ip, locale, dtbd, transaction_code, ap_trans_id,
+                             signature_profile, geofence_policy, status, created_at, expires_at, next_poll_at)
+       select $7, $8, $9, $1, $2, $10, $11, $12, 'pending', $13, $14::jsonb, 'pending', $15, $16, $15
+       where (select n from by_number) < $4::int and (select n from by_ip) < $6::int and not exists (select 1 from pending)
+       on conflict do nothing
+       returning id
+     )
+     select (select n from by_number) as by_number, (select n from by_ip) as by_ip,
+            (select expires_at from pending) as pending_until, (select count(*)::int from inserted) as inserted`,
+  ),
+  expireStale: statement(
+    'mobileid_expire_stale',
+    `update ${TABLE} set status = 'failed', error = $3::jsonb, completed_at = $2 where msisdn = $1 and status = 'pending' and expires_at <= $2`,
+  ),
+  accepted: statement('mobileid_accepted', `update ${TABLE} set ap_trans_id = $2, mssp_trans_id = $3, signature_profile = $4, expires_at = $5 where id = $1`),
+  row: statement('mobileid_row', `select * from ${TABLE} where id = $1`),
+  claimPoll: statement('mobileid_claim_poll', `update ${TABLE} set next_poll_at = $3, polls = polls + 1 where id = $1 and next_poll_at = $2`),
+  signed: statement(
+    'mobileid_signed',
+    `update ${TABLE} set status = 'signed', result = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`,
+  ),
+  fail: statement(
+    'mobileid_fail',
+    `update ${TABLE} set status = 'failed', error = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`,
+  ),
+  completed: statement(
+    'mobileid_completed',
+    `update ${TABLE} set status = 'completed', result = result || $2::jsonb where id = $1 and status = 'signed'`,
+  ),
+  refused: statement('mobileid_refused', `update ${TABLE} set status = 'failed', error = $2::jsonb where id = $1 and status = 'signed'`),
+};
 
 export interface RateLimit {
   max: number;
@@ -169,70 +213,104 @@ export class MobileIdLogins {
   async start(p: StartLogin): Promise<LoginState> {
     const msisdn = normaliseMsisdn(p.phone, this.settings.defaultCountryCode);
     const now = new Date();
-    await this.expireStale(msisdn, now);
-    await this.checkRateLimits(msisdn, p.clientIp, now);
-    const pending = await this.db(TABLE).where({ msisdn, status: 'pending' }).first('id');
-    if (pending) throw alreadyPending();
-
-    // Which methods does the number have? (No Mobile ID at all → fault 105 before anyone is bothered.)
-    const profile = await this.client.profile(msisdn);
-    const onlyApp = profile.activeMethods.length > 0 && !profile.activeMethods.includes('sim');
     const geofencing = p.geofence?.required === true;
-    const signatureProfile = onlyApp
-      ? SIGNATURE_PROFILES.app
-      : geofencing && this.settings.signatureProfile === SIGNATURE_PROFILES.any
-        ? SIGNATURE_PROFILES.anyGeofencing
-        : this.settings.signatureProfile;
-    const method = methodOfProfile(signatureProfile);
-    const timeoutSeconds = TRANSACTION_TIMEOUT_SECONDS[method];
-
     const dtbd = buildDtbd({ prefix: this.settings.dtbdPrefix, service: p.serviceName, language: p.locale });
-    const id = crypto.randomUUID();
-    try {
-      await this.db(TABLE).insert({
-        id,
-        interaction_uid: p.interactionUid,
-        client_id: p.clientId,
-        msisdn,
-        client_ip: p.clientIp,
-        locale: p.locale,
-        dtbd: dtbd.text,
-        transaction_code: dtbd.transactionCode,
-        ap_trans_id: 'pending',
-        signature_profile: signatureProfile,
-        geofence_policy: p.geofence ? JSON.stringify(p.geofence) : null,
-        status: 'pending',
-        created_at: now,
-        expires_at: new Date(now.getTime() + (timeoutSeconds + (this.settings.graceSeconds ?? 10)) * 1000),
-        next_poll_at: now,
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyPending();
-      throw err;
-    }
+    // The row claims the number's one pending request before anyone is asked anything; it is
+    // written with the SIM's (longer) timeout and corrected once Mobile ID has accepted.
+    const row: Row = {
+      id: crypto.randomUUID(),
+      locale: p.locale,
+      interaction_uid: p.interactionUid,
+      msisdn,
+      dtbd: dtbd.text,
+      transaction_code: dtbd.transactionCode,
+      mssp_trans_id: null,
+      signature_profile: this.settings.signatureProfile,
+      geofence_policy: p.geofence ?? null,
+      next_poll_at: now,
+      status: 'pending',
+      error: null,
+      result: null,
+      expires_at: this.expiry(now, 'sim'),
+    };
+    await this.claim(row, p, now);
 
     try {
+      // Which methods does the number have? (No Mobile ID at all → fault 105 before anyone is bothered.)
+      const profile = await this.client.profile(msisdn);
+      const onlyApp = profile.activeMethods.length > 0 && !profile.activeMethods.includes('sim');
+      const signatureProfile = onlyApp
+        ? SIGNATURE_PROFILES.app
+        : geofencing && this.settings.signatureProfile === SIGNATURE_PROFILES.any
+          ? SIGNATURE_PROFILES.anyGeofencing
+          : this.settings.signatureProfile;
+      const method = methodOfProfile(signatureProfile);
       const accepted = await this.client.signAsync({
         msisdn,
         dtbd: dtbd.text,
         userLang: dtbd.userLang,
         signatureProfile,
-        timeoutSeconds,
+        timeoutSeconds: TRANSACTION_TIMEOUT_SECONDS[method],
         ...(geofencing ? { geofencing: true } : {}),
       });
-      await this.db(TABLE)
-        .where({ id })
-        .update({
-          ap_trans_id: accepted.apTransId,
-          mssp_trans_id: accepted.msspTransId,
-          signature_profile: accepted.signatureProfile ?? signatureProfile,
-        });
-      this.log.info({ login: id, msisdn: maskMsisdn(msisdn), method }, 'mobile id request sent');
+      row.mssp_trans_id = accepted.msspTransId;
+      row.signature_profile = accepted.signatureProfile ?? signatureProfile;
+      row.expires_at = this.expiry(now, method);
+      await run(this.db, SQL.accepted, [row.id, accepted.apTransId, row.mssp_trans_id, row.signature_profile, row.expires_at]);
+      this.log.info({ login: row.id, msisdn: maskMsisdn(msisdn), method }, 'mobile id request sent');
     } catch (err) {
-      await this.fail(id, failureOf(err));
+      await this.fail(row.id, failureOf(err));
       throw err;
     }
-    return this.get(id);
+    return toState(row);
+  }
+
+  private expiry(start: Date, method: MobileIdMethod): Date {
+    return new Date(start.getTime() + (TRANSACTION_TIMEOUT_SECONDS[method] + (this.settings.graceSeconds ?? 10)) * 1000);
+  }
+
+  /**
+   * Insert the login unless a rate limit is reached or the number has a request pending, in one
+   * statement. A pending request whose time is up no longer blocks the number: it is marked
+   * expired and the insert tried once more.
+   */
+  private async claim(row: Row, p: StartLogin, now: Date): Promise<void> {
+    const { perNumber, perIp } = this.settings;
+    const since = (limit: RateLimit) => new Date(now.getTime() - limit.windowSeconds * 1000);
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await run<{ by_number: number; by_ip: number; pending_until: Date | null; inserted: number }>(this.db, SQL.claim, [
+        row.msisdn,
+        p.clientIp,
+        since(perNumber),
+        perNumber.max,
+        since(perIp),
+        perIp.max,
+        row.id,
+        row.interaction_uid,
+        p.clientId,
+        row.locale,
+        row.dtbd,
+        row.transaction_code,
+        row.signature_profile,
+        row.geofence_policy === null ? null : JSON.stringify(row.geofence_policy),
+        now,
+        row.expires_at,
+      ]);
+      const result = rows[0];
+      if (result && Number(result.inserted) === 1) return;
+      if (result && (Number(result.by_number) >= perNumber.max || Number(result.by_ip) >= perIp.max)) {
+        this.log.warn({ msisdn: maskMsisdn(row.msisdn), ip: p.clientIp }, 'mobile id rate limit reached');
+        throw new AppError({
+          code: 'rate_limited',
+          status: 429,
+          messageKey: 'mobileid.error.rate_limited',
+          params: { minutes: Math.ceil(Math.max(perNumber.windowSeconds, perIp.windowSeconds) / 60) },
+        });
+      }
+      const pendingUntil = result?.pending_until ? asDate(result.pending_until) : undefined;
+      if (attempt > 0 || !pendingUntil || pendingUntil > now) throw alreadyPending();
+      await run(this.db, SQL.expireStale, [row.msisdn, now, JSON.stringify({ code: 'expired_transaction', messageKey: 'mobileid.fault.208' })]);
+    }
   }
 
   async get(id: string): Promise<LoginState> {
@@ -251,31 +329,31 @@ export class MobileIdLogins {
     if (row.status !== 'pending') return toState(row);
     const now = new Date();
     if (row.expires_at <= now) {
-      await this.fail(row.id, { code: 'expired_transaction', messageKey: 'mobileid.fault.208' });
-      return this.get(id);
+      return this.settled(row, await this.fail(row.id, { code: 'expired_transaction', messageKey: 'mobileid.fault.208' }));
     }
     if (!row.mssp_trans_id || row.next_poll_at > now) return toState(row);
     // Compare-and-swap on the poll time (by primary key): one caller per interval wins.
-    const claimed = await this.db(TABLE)
-      .where({ id, next_poll_at: row.next_poll_at })
-      .update({ next_poll_at: new Date(now.getTime() + this.settings.pollIntervalMs), polls: this.db.raw('polls + 1') });
-    if (!claimed) return toState(row);
+    const claimed = await run(this.db, SQL.claimPoll, [id, row.next_poll_at, new Date(now.getTime() + this.settings.pollIntervalMs)]);
+    if (!claimed.count) return toState(row);
 
     try {
       const status = await this.client.status({ msspTransId: row.mssp_trans_id, msisdn: row.msisdn });
       if (status.state === 'outstanding') return toState(row);
-      await this.complete(row, status);
+      return this.settled(row, await this.complete(row, status));
     } catch (err) {
-      if (isFinal(err)) {
-        await this.fail(row.id, failureOf(err));
-      } else {
-        this.log.warn({ login: id, code: (err as MobileIdError).code, detail: (err as MobileIdError).detail }, 'mobile id status query failed; will retry');
-      }
+      if (isFinal(err)) return this.settled(row, await this.fail(row.id, failureOf(err)));
+      this.log.warn({ login: id, code: (err as MobileIdError).code, detail: (err as MobileIdError).detail }, 'mobile id status query failed; will retry');
+      return toState(row);
     }
-    return this.get(id);
   }
 
-  private async complete(row: Row, signed: SignatureCompleted): Promise<void> {
+  /** The state after this caller's update, or (when another caller settled the login first) as stored. */
+  private async settled(row: Row, updated: Row | undefined): Promise<LoginState> {
+    return updated ? toState(updated) : this.get(row.id);
+  }
+
+  /** Verify the signature and keep the result; the updated row, or undefined when the login was settled meanwhile. */
+  private async complete(row: Row, signed: SignatureCompleted): Promise<Row | undefined> {
     const now = new Date();
     const verified = await verifyCmsSignature(signed.base64Signature, {
       expectedDtbd: row.dtbd,
@@ -291,13 +369,12 @@ export class MobileIdLogins {
       const decision = evaluateGeofence(signed.geofencing, policy, now);
       if (!decision.ok) {
         this.log.info({ login: row.id, reason: decision.reason, detail: decision.detail }, 'mobile id geofence refused');
-        await this.fail(row.id, {
+        return this.fail(row.id, {
           code: decision.reason,
           messageKey: decision.messageKey,
           adviceKey: decision.adviceKey,
           providerCode: decision.geofencingErrorCode,
         });
-        return;
       }
       location = locationOf(signed.geofencing);
     }
@@ -312,27 +389,24 @@ export class MobileIdLogins {
       location,
       signedAt: now.toISOString(),
     };
-    await this.db(TABLE)
-      .where({ id: row.id, status: 'pending' })
-      .update({ status: 'signed', result: JSON.stringify(result), completed_at: now });
+    const { rows } = await run<Row>(this.db, SQL.signed, [row.id, JSON.stringify(result), now]);
     this.log.info({ login: row.id, method }, 'mobile id signature verified');
     if (this.settings.receipt && signed.msspTransId) {
       this.client
         .receipt({ msisdn: row.msisdn, msspTransId: signed.msspTransId, message: receiptText(row.locale), userLang: userLangFor(row.locale) })
         .catch((err: unknown) => this.log.warn({ login: row.id, code: (err as MobileIdError).code }, 'mobile id receipt failed'));
     }
+    return rows[0];
   }
 
   /** The account step is done: the login now belongs to `accountId` and cannot be replayed. */
   async markCompleted(id: string, accountId: string): Promise<void> {
-    await this.db(TABLE)
-      .where({ id, status: 'signed' })
-      .update({ status: 'completed', result: this.db.raw(`result || ?::jsonb`, [JSON.stringify({ accountId })]) });
+    await run(this.db, SQL.completed, [id, JSON.stringify({ accountId })]);
   }
 
   /** The account step refused the login (e.g. a changed serial under the reject policy). */
   async refuse(id: string, error: LoginFailure): Promise<void> {
-    await this.db(TABLE).where({ id, status: 'signed' }).update({ status: 'failed', error: JSON.stringify(error) });
+    await run(this.db, SQL.refused, [id, JSON.stringify(error)]);
     this.log.info({ login: id, code: error.code }, 'mobile id login refused');
   }
 
@@ -343,53 +417,17 @@ export class MobileIdLogins {
     return parse<LoginSuccess>(row.result) as (LoginSuccess & { accountId: string }) | undefined;
   }
 
-  private async fail(id: string, error: LoginFailure): Promise<void> {
-    await this.db(TABLE)
-      .where({ id, status: 'pending' })
-      .update({ status: 'failed', error: JSON.stringify(error), completed_at: new Date() });
+  /** End a pending login; the updated row, or undefined when it was no longer pending. */
+  private async fail(id: string, error: LoginFailure): Promise<Row | undefined> {
+    const { rows } = await run<Row>(this.db, SQL.fail, [id, JSON.stringify(error), new Date()]);
     this.log.info({ login: id, code: error.code, providerCode: error.providerCode }, 'mobile id login failed');
+    return rows[0];
   }
 
   private async row(id: string): Promise<Row | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-    return (await this.db(TABLE).where({ id }).first()) as Row | undefined;
-  }
-
-  /** A pending login whose time is up no longer blocks the number. */
-  private async expireStale(msisdn: string, now: Date): Promise<void> {
-    await this.db(TABLE)
-      .where({ msisdn, status: 'pending' })
-      .andWhere('expires_at', '<=', now)
-      .update({ status: 'failed', error: JSON.stringify({ code: 'expired_transaction', messageKey: 'mobileid.fault.208' }), completed_at: now });
-  }
-
-  private async checkRateLimits(msisdn: string, clientIp: string, now: Date): Promise<void> {
-    // Count at most `max` recent rows: the cost stays bounded however busy a number or address is.
-    const recent = (column: 'msisdn' | 'client_ip', value: string, limit: RateLimit) =>
-      this.db
-        .count<{ count: string | number }[]>('* as count')
-        .from(
-          this.db(TABLE)
-            .select(this.db.raw('1'))
-            .where(column, value)
-            .andWhere('created_at', '>', new Date(now.getTime() - limit.windowSeconds * 1000))
-            .limit(limit.max)
-            .as('recent'),
-        );
-    const [byNumber, byIp] = await Promise.all([
-      recent('msisdn', msisdn, this.settings.perNumber),
-      recent('client_ip', clientIp, this.settings.perIp),
-    ]);
-    const limited = (rows: { count: string | number }[], limit: RateLimit) => Number(rows[0]?.count ?? 0) >= limit.max;
-    if (limited(byNumber, this.settings.perNumber) || limited(byIp, this.settings.perIp)) {
-      this.log.warn({ msisdn: maskMsisdn(msisdn), ip: clientIp }, 'mobile id rate limit reached');
-      throw new AppError({
-        code: 'rate_limited',
-        status: 429,
-        messageKey: 'mobileid.error.rate_limited',
-        params: { minutes: Math.ceil(Math.max(this.settings.perNumber.windowSeconds, this.settings.perIp.windowSeconds) / 60) },
-      });
-    }
+    const { rows } = await run<Row>(this.db, SQL.row, [id]);
+    return rows[0];
   }
 }
 

@@ -1,0 +1,108 @@
+/**
+ * Starting Mobile ID logins against the database: the one statement that checks the rate limits
+ * and the number's pending request and claims it, a pending request whose time is up, two starts
+ * for one number at once, and a start that Mobile ID refuses.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Db } from '../../src/db/index.js';
+import { CertificateStore } from '../../src/mobileid/certificates.js';
+import type { MobileIdClient } from '../../src/mobileid/client.js';
+import { MobileIdError } from '../../src/mobileid/errors.js';
+import { MobileIdLogins, type MobileIdLoginSettings, type StartLogin } from '../../src/mobileid/login.js';
+import { SIGNATURE_PROFILES } from '../../src/mobileid/protocol.js';
+import type { ProfileResult, SignatureAccepted } from '../../src/mobileid/responses.js';
+import { migratedDb } from '../helpers/db.js';
+
+let db: Db;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ db, cleanup } = await migratedDb()));
+afterAll(async () => cleanup());
+
+/** Mobile ID as the login sees it: the number has the SIM; every request is accepted, or refused with `fault`. */
+function mobileId(fault?: MobileIdError) {
+  const calls = { profile: 0, signAsync: 0 };
+  let n = 0;
+  const client = {
+    async profile(msisdn: string): Promise<ProfileResult> {
+      calls.profile += 1;
+      await new Promise((r) => setTimeout(r, 20));
+      if (fault) throw fault;
+      return { statusCode: 100, apTransId: `P${msisdn}`, signatureProfiles: [], autoActivation: undefined, recoveryCodeCreated: undefined, sscds: [], activeMethods: ['sim'] };
+    },
+    async signAsync(): Promise<SignatureAccepted> {
+      calls.signAsync += 1;
+      n += 1;
+      return { state: 'accepted', statusCode: 100, msspTransId: `h${n}`, apTransId: `A${n}`, msisdn: undefined, signatureProfile: undefined, app2appAuthUri: undefined };
+    },
+  };
+  return { client: client as unknown as MobileIdClient, calls };
+}
+
+const settings = (limit = 5): MobileIdLoginSettings => ({
+  dtbdPrefix: 'Test: ',
+  defaultCountryCode: '41',
+  signatureProfile: SIGNATURE_PROFILES.any,
+  pollIntervalMs: 1000,
+  perNumber: { max: limit, windowSeconds: 600 },
+  perIp: { max: 100, windowSeconds: 600 },
+  trustAnchors: new CertificateStore([]),
+  receipt: false,
+});
+const quiet = { info() {}, warn() {} };
+const start = (phone: string, ip = '192.0.2.1'): StartLogin => ({ interactionUid: 'uid-1', clientId: 'rp', serviceName: 'RP', phone, locale: 'en', clientIp: ip });
+const rows = (msisdn: string) => db('mobileid_transactions').where({ msisdn }).orderBy('created_at') as Promise<{ status: string; mssp_trans_id: string | null; error: unknown }[]>;
+
+describe('starting a Mobile ID login', () => {
+  it('stores the accepted request and answers with its state without reading it back', async () => {
+    const { client } = mobileId();
+    const state = await new MobileIdLogins(db, client, settings(), quiet).start(start('+41 79 400 00 01'));
+    expect(state).toMatchObject({ status: 'pending', method: 'sim', maskedMsisdn: '+417******01' });
+    const [row] = await rows('41794000001');
+    expect(row).toMatchObject({ status: 'pending', mssp_trans_id: 'h1' });
+    expect(state).toEqual(await new MobileIdLogins(db, mobileId().client, settings(), quiet).get(state.id));
+  });
+
+  it('lets a pending request whose time is up no longer block the number', async () => {
+    const { client } = mobileId();
+    const logins = new MobileIdLogins(db, client, settings(), quiet);
+    await logins.start(start('+41 79 400 00 02'));
+    await expect(logins.start(start('+41 79 400 00 02'))).rejects.toMatchObject({ code: 'already_pending', status: 409 });
+    await db('mobileid_transactions').where({ msisdn: '41794000002' }).update({ expires_at: new Date(Date.now() - 1000) });
+    await expect(logins.start(start('+41 79 400 00 02'))).resolves.toMatchObject({ status: 'pending' });
+    const all = await rows('41794000002');
+    expect(all.map((r) => r.status)).toEqual(['failed', 'pending']);
+    expect(all[0]?.error).toMatchObject({ code: 'expired_transaction' });
+  });
+
+  it('claims the number before asking Mobile ID: of two starts at once, one goes out and the other is refused', async () => {
+    const { client, calls } = mobileId();
+    const logins = new MobileIdLogins(db, client, settings(), quiet);
+    const results = await Promise.allSettled([logins.start(start('+41 79 400 00 03')), logins.start(start('+41 79 400 00 03'))]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'already_pending' } });
+    expect(calls).toEqual({ profile: 1, signAsync: 1 });
+    expect(await rows('41794000003')).toHaveLength(1);
+  });
+
+  it('counts a start that Mobile ID refused towards the rate limit, and keeps its fault', async () => {
+    const fault = new MobileIdError({ code: 'unknown_client', status: 400, messageKey: 'mobileid.fault.105', providerCode: 105, detail: 'no Mobile ID' });
+    const { client, calls } = mobileId(fault);
+    const logins = new MobileIdLogins(db, client, settings(2), quiet);
+    for (let i = 0; i < 2; i++) await expect(logins.start(start('+41 79 400 00 04'))).rejects.toBe(fault);
+    await expect(logins.start(start('+41 79 400 00 04'))).rejects.toMatchObject({ code: 'rate_limited', status: 429 });
+    expect(calls.profile).toBe(2);
+    const all = await rows('41794000004');
+    expect(all.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(all[0]?.error).toMatchObject({ code: 'unknown_client', providerCode: 105 });
+  });
+
+  it('limits starts per client address across numbers', async () => {
+    const { client } = mobileId();
+    const logins = new MobileIdLogins(db, client, { ...settings(), perIp: { max: 2, windowSeconds: 600 } }, quiet);
+    await logins.start(start('+41 79 400 00 05', '198.51.100.7'));
+    await logins.start(start('+41 79 400 00 06', '198.51.100.7'));
+    await expect(logins.start(start('+41 79 400 00 07', '198.51.100.7'))).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(logins.start(start('+41 79 400 00 07', '198.51.100.8'))).resolves.toMatchObject({ status: 'pending' });
+  });
+});
