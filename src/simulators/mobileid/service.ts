@@ -192,8 +192,10 @@ export class MobileIdService {
 
   private rememberTriplet(ap: ApInfo): void {
     const now = this.state.now().getTime();
+    // Oldest first (insertion order): stop at the first triplet still within the tolerance.
     for (const [key, seen] of this.triplets) {
-      if (now - seen > 2 * INSTANT_TOLERANCE_MS) this.triplets.delete(key);
+      if (now - seen <= 2 * INSTANT_TOLERANCE_MS) break;
+      this.triplets.delete(key);
     }
     const key = `${ap.apId}|${ap.apTransId}|${ap.instant}`;
     if (this.triplets.has(key)) throw new MssFault('101', 'Duplicate AP_TransID');

@@ -76,6 +76,10 @@ function waiter(): Waiter {
 
 export class TransactionStore {
   private readonly transactions = new Map<string, SignatureTransaction>();
+  /** Pending transactions per number (digits), so that a number's are found without a scan. */
+  private readonly pendingByNumber = new Map<string, Map<string, SignatureTransaction>>();
+  /** Finished transactions in the order they finished: the sweep stops at the first recent one. */
+  private readonly finished = new Map<string, number>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly prompts = new Map<string, { prompt: ReceiptPrompt; answer: (a: ReceiptAnswer | undefined) => void }>();
@@ -106,6 +110,9 @@ export class TransactionStore {
       receiptSent: false,
     };
     this.transactions.set(tx.msspTransId, tx);
+    const ofNumber = this.pendingByNumber.get(tx.msisdn.digits) ?? new Map<string, SignatureTransaction>();
+    ofNumber.set(tx.msspTransId, tx);
+    this.pendingByNumber.set(tx.msisdn.digits, ofNumber);
     this.waiters.set(tx.msspTransId, waiter());
     const timer = setTimeout(() => this.expire(tx), timeoutMs);
     timer.unref();
@@ -122,10 +129,11 @@ export class TransactionStore {
 
   /** Pending signature requests, oldest first; optionally of one number. */
   pending(msisdnDigits?: string): SignatureTransaction[] {
-    return [...this.transactions.keys()]
+    const candidates =
+      msisdnDigits === undefined ? [...this.pendingByNumber.values()].flatMap((m) => [...m.keys()]) : [...(this.pendingByNumber.get(msisdnDigits)?.keys() ?? [])];
+    return candidates
       .map((id) => this.get(id))
       .filter((tx): tx is SignatureTransaction => !!tx && !tx.outcome)
-      .filter((tx) => msisdnDigits === undefined || tx.msisdn.digits === msisdnDigits)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
@@ -133,6 +141,10 @@ export class TransactionStore {
     if (tx.outcome) return;
     tx.outcome = outcome;
     tx.finishedAt = this.now();
+    const ofNumber = this.pendingByNumber.get(tx.msisdn.digits);
+    ofNumber?.delete(tx.msspTransId);
+    if (ofNumber?.size === 0) this.pendingByNumber.delete(tx.msisdn.digits);
+    this.finished.set(tx.msspTransId, tx.finishedAt.getTime());
     clearTimeout(this.timers.get(tx.msspTransId));
     this.timers.delete(tx.msspTransId);
     this.waiters.get(tx.msspTransId)?.resolve();
@@ -193,11 +205,11 @@ export class TransactionStore {
   /** Forget transactions that ended more than the retention time ago. */
   sweep(): void {
     const cutoff = this.now().getTime() - FINISHED_RETENTION_MS;
-    for (const [id, tx] of this.transactions) {
-      if (tx.finishedAt && tx.finishedAt.getTime() < cutoff) {
-        this.transactions.delete(id);
-        this.waiters.delete(id);
-      }
+    for (const [id, finishedAt] of this.finished) {
+      if (finishedAt >= cutoff) break;
+      this.finished.delete(id);
+      this.transactions.delete(id);
+      this.waiters.delete(id);
     }
   }
 
