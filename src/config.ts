@@ -73,6 +73,7 @@ const schema = z.object({
   SIMULATOR_PORT: port.optional(),
   DEFAULT_LOCALE: z.enum(LOCALES, { message: 'must be one of en, de, fr, it' }).default('en'),
   TRUST_PROXY: bool.default(false),
+  MEMORY_SOFT_LIMIT_MB: z.coerce.number().int().min(0, 'must be 0 (off) or a number of MB').max(1_000_000).default(160),
   SWEEP_INTERVAL_SECONDS: seconds(10).default(300),
   ACCESS_TOKEN_TTL: seconds(60).default(3600),
   ID_TOKEN_TTL: seconds(60).default(3600),
@@ -168,6 +169,8 @@ export interface Config {
   simulatorPort: number;
   defaultLocale: Locale;
   trustProxy: boolean;
+  /** Resident memory above which garbage is collected more eagerly (0: off). */
+  memorySoftLimitMb: number;
   sweepIntervalSeconds: number;
   ttl: { accessToken: number; idToken: number; refreshToken: number; session: number };
   clientCacheSeconds: number;
@@ -344,6 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     simulatorPort: c.SIMULATOR_PORT ?? (c.PORT === 65535 ? 65534 : c.PORT + 1),
     defaultLocale: c.DEFAULT_LOCALE,
     trustProxy: c.TRUST_PROXY,
+    memorySoftLimitMb: c.MEMORY_SOFT_LIMIT_MB,
     sweepIntervalSeconds: c.SWEEP_INTERVAL_SECONDS,
     ttl: {
       accessToken: c.ACCESS_TOKEN_TTL,

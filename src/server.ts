@@ -16,6 +16,7 @@ import { createDb, isEmbedded, migrate, type Db } from './db/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { startSweeper } from './oidc/adapter.js';
 import { loadTokenSubject } from './oidc/token-subject.js';
+import { softMemoryLimit } from './memory.js';
 import { ensureKeys, loadJwks } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
@@ -52,6 +53,7 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
+  const stopHeapLimit = softMemoryLimit(config.memorySoftLimitMb, log);
   for (const name of config.insecureDefaults) {
     log.warn(`${name} is not set: using a development default. Set it before exposing this server.`);
   }
@@ -182,6 +184,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const close = () => {
     closing ??= (async () => {
       stopSweeper();
+      stopHeapLimit();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -11,6 +11,7 @@ describe('configuration', () => {
     expect(c.dataDir).toMatch(/data$/);
     expect(c.sandbox).toBe(true);
     expect(c.insecureDefaults).toEqual(['KEY_ENCRYPTION_KEY', 'COOKIE_SECRETS']);
+    expect(c.memorySoftLimitMb).toBe(160);
   });
 
   it('derives the issuer from PORT and trims a trailing slash from ISSUER', () => {
@@ -28,6 +29,7 @@ describe('configuration', () => {
     [{ DEFAULT_LOCALE: 'es' }, /DEFAULT_LOCALE must be one of en, de, fr, it/],
     [{ ACCESS_TOKEN_TTL: '5' }, /ACCESS_TOKEN_TTL must be a whole number of seconds >= 60/],
     [{ RESOURCE_SERVERS: 'not a url=read' }, /RESOURCE_SERVERS entry "not a url"/],
+    [{ MEMORY_SOFT_LIMIT_MB: '-1' }, /MEMORY_SOFT_LIMIT_MB must be 0 \(off\) or a number of MB/],
   ])('names the invalid value %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
