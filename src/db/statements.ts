@@ -3,6 +3,11 @@
  * parameters, sent on a connection of knex's own pool without knex's query builder. On PostgreSQL
  * each is prepared once per connection (node-postgres caches it by name), so the server parses and
  * plans it once; on the embedded database it is an ordinary parameterised query.
+ *
+ * A prepared statement soon runs on a generic plan, made once and kept until the table's statistics
+ * change. For a table that fills up from empty before it is first analysed (a new deployment, a
+ * burst of logins) that plan may read a whole index per row wanted, so statements on such tables
+ * can ask for `plan: 'each'`: sent unnamed, PostgreSQL plans them for their values every time.
  * Everything else goes through knex.
  */
 import type { Db } from './index.js';
@@ -11,6 +16,8 @@ export interface Statement {
   /** Unique per distinct text: the name a connection prepares it under. */
   readonly name: string;
   readonly text: string;
+  /** `once` (default): prepared under its name; `each`: planned at every execution. */
+  readonly plan: 'once' | 'each';
 }
 
 export interface StatementResult<R> {
@@ -20,7 +27,7 @@ export interface StatementResult<R> {
 }
 
 interface PgConnection {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 interface PgLiteConnection {
   query(text: string, values: unknown[]): Promise<{ rows: unknown[]; affectedRows?: number }>;
@@ -32,8 +39,8 @@ interface PoolClient {
   releaseConnection(connection: unknown): Promise<void>;
 }
 
-export function statement(name: string, text: string): Statement {
-  return { name, text };
+export function statement(name: string, text: string, opts: { plan?: Statement['plan'] } = {}): Statement {
+  return { name, text, plan: opts.plan ?? 'once' };
 }
 
 /** Runs a statement; rows come back as the driver gives them (jsonb parsed, timestamps as Dates). */
@@ -42,7 +49,7 @@ export async function run<R = Record<string, unknown>>(db: Db, stmt: Statement, 
   const connection = await client.acquireConnection();
   try {
     if (client.config.client === 'pg') {
-      const res = await (connection as PgConnection).query({ name: stmt.name, text: stmt.text, values });
+      const res = await (connection as PgConnection).query(stmt.plan === 'once' ? { name: stmt.name, text: stmt.text, values } : { text: stmt.text, values });
       return { rows: res.rows as R[], count: res.rowCount ?? 0 };
     }
     const res = await (connection as PgLiteConnection).query(stmt.text, values);

@@ -4,6 +4,7 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { errors as oidcErrors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 
 import { compareSerial, findOrCreateAccount, pinSerial, recordLogin, type SerialPolicy } from '../accounts/index.js';
@@ -117,14 +118,17 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
     });
 
     router.get('/interaction/:uid/mobileid/:id/status', async (ctx) => {
-      const details = await h.details(ctx);
-      const state = await ownState(details, ctx.params.id!);
+      // Polled every second or two by the waiting page: the browser's signed interaction cookie
+      // must name this interaction, as for the pages, but the interaction itself is not loaded.
+      const uid = ctx.cookies.get(provider.cookieName('interaction'));
+      if (!uid || uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction session id cookie not found');
+      const state = await ownState({ uid }, ctx.params.id!);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { status: state.status, expiresAt: state.expiresAt.toISOString() };
     });
 
     /** The login state, refreshed from Mobile ID when due; only for the interaction that started it. */
-    async function ownState(details: Details, id: string): Promise<LoginState> {
+    async function ownState(details: Pick<Details, 'uid'>, id: string): Promise<LoginState> {
       const state = await logins.check(id);
       if (state.interactionUid !== details.uid) {
         throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });

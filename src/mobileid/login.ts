@@ -25,6 +25,7 @@ import type { GeofencingData, SignatureCompleted } from './responses.js';
 
 const TABLE = 'mobileid_transactions';
 
+/** The table fills and empties with the logins of the moment: every statement is planned for its values. */
 const SQL = {
   /** See MobileIdLogins.claim; the rate limits count at most `max` recent rows, so their cost stays bounded. */
   claim: statement(
@@ -45,27 +46,48 @@ const SQL = {
      )
      select (select n from by_number) as by_number, (select n from by_ip) as by_ip,
             (select expires_at from pending) as pending_until, (select count(*)::int from inserted) as inserted`,
+    { plan: 'each' },
   ),
   expireStale: statement(
     'mobileid_expire_stale',
     `update ${TABLE} set status = 'failed', error = $3::jsonb, completed_at = $2 where msisdn = $1 and status = 'pending' and expires_at <= $2`,
+    { plan: 'each' },
   ),
-  accepted: statement('mobileid_accepted', `update ${TABLE} set ap_trans_id = $2, mssp_trans_id = $3, signature_profile = $4, expires_at = $5 where id = $1`),
-  row: statement('mobileid_row', `select * from ${TABLE} where id = $1`),
-  claimPoll: statement('mobileid_claim_poll', `update ${TABLE} set next_poll_at = $3, polls = polls + 1 where id = $1 and next_poll_at = $2`),
+  accepted: statement('mobileid_accepted', `update ${TABLE} set ap_trans_id = $2, mssp_trans_id = $3, signature_profile = $4, expires_at = $5 where id = $1`, { plan: 'each' }),
+  row: statement('mobileid_row', `select * from ${TABLE} where id = $1`, { plan: 'each' }),
+  /**
+   * The row of a login, and whether this caller may ask Mobile ID for its status now: the first
+   * caller after the poll time moves it on by one interval and gets `claimed`; everyone else
+   * (another browser tab, another instance) gets the row as it is.
+   */
+  poll: statement(
+    'mobileid_poll',
+    `with claimed as (
+       update ${TABLE} set next_poll_at = $3, polls = polls + 1
+       where id = $1 and status = 'pending' and mssp_trans_id is not null and next_poll_at <= $2 and expires_at > $2
+       returning *
+     )
+     select *, true as claimed from claimed
+     union all
+     select *, false as claimed from ${TABLE} where id = $1 and not exists (select 1 from claimed)`,
+    { plan: 'each' },
+  ),
   signed: statement(
     'mobileid_signed',
     `update ${TABLE} set status = 'signed', result = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`,
+    { plan: 'each' },
   ),
   fail: statement(
     'mobileid_fail',
     `update ${TABLE} set status = 'failed', error = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`,
+    { plan: 'each' },
   ),
   completed: statement(
     'mobileid_completed',
     `update ${TABLE} set status = 'completed', result = result || $2::jsonb where id = $1 and status = 'signed'`,
+    { plan: 'each' },
   ),
-  refused: statement('mobileid_refused', `update ${TABLE} set status = 'failed', error = $2::jsonb where id = $1 and status = 'signed'`),
+  refused: statement('mobileid_refused', `update ${TABLE} set status = 'failed', error = $2::jsonb where id = $1 and status = 'signed'`, { plan: 'each' }),
 };
 
 export interface RateLimit {
@@ -324,17 +346,16 @@ export class MobileIdLogins {
    * conditional update does the outbound call; everyone else reads the stored state.
    */
   async check(id: string): Promise<LoginState> {
-    const row = await this.row(id);
+    if (!isLoginId(id)) throw notFound();
+    const now = new Date();
+    const { rows } = await run<Row & { claimed: boolean }>(this.db, SQL.poll, [id, now, new Date(now.getTime() + this.settings.pollIntervalMs)]);
+    const row = rows[0];
     if (!row) throw notFound();
     if (row.status !== 'pending') return toState(row);
-    const now = new Date();
     if (row.expires_at <= now) {
       return this.settled(row, await this.fail(row.id, { code: 'expired_transaction', messageKey: 'mobileid.fault.208' }));
     }
-    if (!row.mssp_trans_id || row.next_poll_at > now) return toState(row);
-    // Compare-and-swap on the poll time (by primary key): one caller per interval wins.
-    const claimed = await run(this.db, SQL.claimPoll, [id, row.next_poll_at, new Date(now.getTime() + this.settings.pollIntervalMs)]);
-    if (!claimed.count) return toState(row);
+    if (!row.claimed || !row.mssp_trans_id) return toState(row);
 
     try {
       const status = await this.client.status({ msspTransId: row.mssp_trans_id, msisdn: row.msisdn });
@@ -425,7 +446,7 @@ export class MobileIdLogins {
   }
 
   private async row(id: string): Promise<Row | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isLoginId(id)) return undefined;
     const { rows } = await run<Row>(this.db, SQL.row, [id]);
     return rows[0];
   }
@@ -445,6 +466,8 @@ function locationOf(data: GeofencingData | undefined): LoginSuccess['location'] 
 function receiptText(locale: string): string {
   return { de: 'Sie sind angemeldet.', fr: 'Vous êtes connecté.', it: 'Accesso effettuato.' }[locale] ?? 'You are logged in.';
 }
+
+const isLoginId = (id: string): boolean => /^[0-9a-f-]{36}$/i.test(id);
 
 function alreadyPending(): AppError {
   return new AppError({ code: 'already_pending', status: 409, messageKey: 'mobileid.error.already_pending' });

@@ -63,6 +63,16 @@ describe('login with Mobile ID', () => {
     const statusUrl = new URL(/data-status-url="([^"]+)"/.exec(waiting.html)![1]!, server.url);
     const status = await browser.request(statusUrl, { headers: { accept: 'application/json' } });
     expect(await status.json()).toMatchObject({ status: 'pending' });
+    // Only the browser of this interaction may read the state: no cookie, or another
+    // interaction's, gets the "session expired" answer and nothing about the login.
+    const stranger = new Browser({ 'accept-language': 'en' });
+    const refused = await stranger.request(statusUrl, { headers: { accept: 'application/json' } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'session_not_found', message: expect.any(String) });
+    await rp.begin(stranger);
+    const elsewhere = await stranger.request(statusUrl, { headers: { accept: 'application/json' } });
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.json()).toMatchObject({ error: 'session_not_found' });
 
     await phone(server).approve(msisdn);
     const done = await waitForResult(server, browser, waiting);

@@ -11,7 +11,7 @@ import type { MobileIdClient } from '../../src/mobileid/client.js';
 import { MobileIdError } from '../../src/mobileid/errors.js';
 import { MobileIdLogins, type MobileIdLoginSettings, type StartLogin } from '../../src/mobileid/login.js';
 import { SIGNATURE_PROFILES } from '../../src/mobileid/protocol.js';
-import type { ProfileResult, SignatureAccepted } from '../../src/mobileid/responses.js';
+import type { ProfileResult, SignatureAccepted, StatusResult } from '../../src/mobileid/responses.js';
 import { migratedDb } from '../helpers/db.js';
 
 let db: Db;
@@ -21,7 +21,7 @@ afterAll(async () => cleanup());
 
 /** Mobile ID as the login sees it: the number has the SIM; every request is accepted, or refused with `fault`. */
 function mobileId(fault?: MobileIdError) {
-  const calls = { profile: 0, signAsync: 0 };
+  const calls = { profile: 0, signAsync: 0, status: 0 };
   let n = 0;
   const client = {
     async profile(msisdn: string): Promise<ProfileResult> {
@@ -29,6 +29,11 @@ function mobileId(fault?: MobileIdError) {
       await new Promise((r) => setTimeout(r, 20));
       if (fault) throw fault;
       return { statusCode: 100, apTransId: `P${msisdn}`, signatureProfiles: [], autoActivation: undefined, recoveryCodeCreated: undefined, sscds: [], activeMethods: ['sim'] };
+    },
+    async status(): Promise<StatusResult> {
+      calls.status += 1;
+      await new Promise((r) => setTimeout(r, 20));
+      return { state: 'outstanding', statusCode: 504, apTransId: 'S1', msisdn: undefined };
     },
     async signAsync(): Promise<SignatureAccepted> {
       calls.signAsync += 1;
@@ -81,7 +86,7 @@ describe('starting a Mobile ID login', () => {
     const results = await Promise.allSettled([logins.start(start('+41 79 400 00 03')), logins.start(start('+41 79 400 00 03'))]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'already_pending' } });
-    expect(calls).toEqual({ profile: 1, signAsync: 1 });
+    expect(calls).toMatchObject({ profile: 1, signAsync: 1 });
     expect(await rows('41794000003')).toHaveLength(1);
   });
 
@@ -104,5 +109,33 @@ describe('starting a Mobile ID login', () => {
     await logins.start(start('+41 79 400 00 06', '198.51.100.7'));
     await expect(logins.start(start('+41 79 400 00 07', '198.51.100.7'))).rejects.toMatchObject({ code: 'rate_limited' });
     await expect(logins.start(start('+41 79 400 00 07', '198.51.100.8'))).resolves.toMatchObject({ status: 'pending' });
+  });
+});
+
+describe('asking for the state of a pending login', () => {
+  it('asks Mobile ID at most once per poll interval, however many callers ask at once', async () => {
+    const { client, calls } = mobileId();
+    const logins = new MobileIdLogins(db, client, { ...settings(), pollIntervalMs: 300 }, quiet);
+    const { id } = await logins.start(start('+41 79 400 00 10'));
+    const first = await Promise.all(Array.from({ length: 10 }, () => logins.check(id)));
+    expect(first.every((s) => s.status === 'pending')).toBe(true);
+    expect(calls.status).toBe(1);
+    await Promise.all(Array.from({ length: 10 }, () => logins.check(id)));
+    expect(calls.status).toBe(1);
+    await new Promise((r) => setTimeout(r, 350));
+    await Promise.all(Array.from({ length: 10 }, () => logins.check(id)));
+    expect(calls.status).toBe(2);
+    const [row] = (await db('mobileid_transactions').where({ id })) as { polls: number }[];
+    expect(row?.polls).toBe(2);
+  });
+
+  it('ends a login whose time is up when it is asked for, without asking Mobile ID', async () => {
+    const { client, calls } = mobileId();
+    const logins = new MobileIdLogins(db, client, settings(), quiet);
+    const { id } = await logins.start(start('+41 79 400 00 11'));
+    await db('mobileid_transactions').where({ id }).update({ expires_at: new Date(Date.now() - 1) });
+    await expect(logins.check(id)).resolves.toMatchObject({ status: 'failed', error: { code: 'expired_transaction' } });
+    expect(calls.status).toBe(0);
+    await expect(logins.check('not-a-login')).rejects.toMatchObject({ status: 404 });
   });
 });
