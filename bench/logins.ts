@@ -86,6 +86,7 @@ function readSettings() {
     poolMax: process.env.DATABASE_POOL_MAX ? envNumber('DATABASE_POOL_MAX', 10, 1) : undefined,
     quietWait: envNumber('BENCH_QUIET_WAIT', 20, 0),
     profile: (process.env.BENCH_PROFILE ?? '1') !== '0',
+    profileSimulator: process.env.BENCH_PROFILE_SIMULATOR === '1',
     cmsIterations: envNumber('BENCH_CMS_ITERATIONS', 200, 10),
     retryMs: envNumber('BENCH_RETRY_MS', 100, 0),
   };
@@ -109,7 +110,14 @@ const PENDING_BASE = 41_791_000_000;
 /** How long Mobile ID keeps a SIM request open (our request's TimeOut; the simulator's default). */
 const MOBILE_ID_TIMEOUT_MS = 80_000;
 const REDIRECT_URI = 'https://rp.bench.example/callback';
+/** Per number: the benchmark logs in with a few numbers many times. Per address: the default (30 in 10 minutes). */
 const RATE_LIMIT = '1000000/600';
+/** Every virtual browser has an address of its own (10.x.y.z), as people behind a load balancer do. */
+let addresses = 0;
+function nextAddress(): string {
+  const n = ++addresses;
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles', `logins-${STAMP}`);
@@ -179,6 +187,7 @@ async function startStack(label: string, opts: { prewarm?: string[]; connections
     name: 'Mobile ID simulator',
     script: 'bench/servers/mobileid-simulator.ts',
     args: { port: await freePort(), apId: AP_ID, dtbdPrefix: DTBD_PREFIX },
+    ...(settings.profileSimulator ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=simulator-${label}.cpuprofile`] } : {}),
   });
   const stopSim = onCleanup(() => sim.stop());
   if (opts.prewarm?.length) {
@@ -206,7 +215,7 @@ async function startStack(label: string, opts: { prewarm?: string[]; connections
         MOBILEID_AP_ID: AP_ID,
         MOBILEID_DTBD_PREFIX: DTBD_PREFIX,
         MOBILEID_RATE_LIMIT_PER_NUMBER: RATE_LIMIT,
-        MOBILEID_RATE_LIMIT_PER_IP: RATE_LIMIT,
+        TRUST_PROXY: 'true',
         MOBILEID_POLL_INTERVAL_MS: String(settings.pollIntervalMs),
       },
     },
@@ -425,7 +434,7 @@ interface LoginOutcome {
 /** One complete login by a new browser (no session): returns when the relying party holds an id_token. */
 async function completeLogin(stack: Stack, variant: Variant, number: string, stopAt: () => number, onSubmit: (status: number) => void): Promise<LoginOutcome> {
   const startedAt = performance.now();
-  const browser = new VirtualBrowser(stack.agent, stack.rp.origin);
+  const browser = new VirtualBrowser(stack.agent, stack.rp.origin, nextAddress());
   const login = await beginLogin(browser, stack.rp);
   let collisions = 0;
   let waitingUrl: URL;
@@ -563,6 +572,9 @@ async function runLoginVariant(variant: Variant, cmsTimings: CmsTiming[]): Promi
 // Part 2: 10 000 pending logins, polled
 
 interface PendingResult {
+  /** CPU profiles of the server while the logins were started, and while they were polled. */
+  startProfileFile?: string;
+  profileFile?: string;
   /** Logins asked for, and started (all, unless the start budget ran out first). */
   logins: number;
   started: number;
@@ -656,6 +668,7 @@ async function runPending(): Promise<PendingResult> {
     let next = 0;
     sampler.recording = true;
     await stack.server.loopDelayStart();
+    if (settings.profile) await stack.server.profileStart();
     const startWindow = await windowStart(stack);
     const t0 = performance.now();
     log(`pending: starting ${count} logins, ${settings.pendingStartConcurrency} at a time, for at most ${startBudgetSeconds} s…`);
@@ -666,7 +679,7 @@ async function runPending(): Promise<PendingResult> {
         const i = next++;
         const begun = performance.now();
         try {
-          const browser = new VirtualBrowser(stack.agent, stack.rp.origin);
+          const browser = new VirtualBrowser(stack.agent, stack.rp.origin, nextAddress());
           const login = await beginLogin(browser, stack.rp);
           firstPushAt ??= performance.now();
           const result = await submitPhone(browser, login, numbers[i]!);
@@ -686,6 +699,8 @@ async function runPending(): Promise<PendingResult> {
     clearInterval(progress);
     const startSeconds = (performance.now() - t0) / 1000;
     const startEnd = await windowEnd(stack, startWindow);
+    const startProfileFile = settings.profile ? path.join(PROFILE_DIR, 'pending-starts.cpuprofile') : undefined;
+    if (startProfileFile) await stack.server.profileStop(startProfileFile);
     const startLoopDelay = await stack.server.loopDelayStop();
     const maxStart = sampler.max;
     const afterStart = await stack.server.rss();
@@ -713,6 +728,7 @@ async function runPending(): Promise<PendingResult> {
     await simCounters(stack, true);
     sampler.max = 0;
     await stack.server.loopDelayStart();
+    if (settings.profile) await stack.server.profileStart();
     const pollWindow = await windowStart(stack);
     const pollFrom = new Date();
     const from = performance.now();
@@ -746,6 +762,8 @@ async function runPending(): Promise<PendingResult> {
     const pollers = started.map((s, i) => poller(s, i));
     await sleep(Math.max(0, to - performance.now()));
     const pollEnd = await windowEnd(stack, pollWindow);
+    const profileFile = settings.profile ? path.join(PROFILE_DIR, 'pending-polled.cpuprofile') : undefined;
+    if (profileFile) await stack.server.profileStop(profileFile);
     const loopDelay = await stack.server.loopDelayStop();
     const outbound = await simCounters(stack, false, settings.pollIntervalMs - 250);
     const heapEnd = await stack.server.memory();
@@ -793,6 +811,8 @@ async function runPending(): Promise<PendingResult> {
       analyzedBeforePolling,
       analyzedDuringPolling: !analyzedBeforePolling && analyzedAt !== undefined && analyzedAt >= pollFrom,
       tableBytes,
+      ...(profileFile ? { profileFile: path.relative(ROOT, profileFile) } : {}),
+      ...(startProfileFile ? { startProfileFile: path.relative(ROOT, startProfileFile) } : {}),
       outbound: {
         serverIntervalMs: settings.pollIntervalMs,
         statusQueries: outbound.status.queries,
@@ -974,6 +994,8 @@ function markdown(opts: { variants: LoginVariantResult[]; pending: PendingResult
     lines.push(
       `| status queries Mobile ID received while polled | **${o.statusQueries}** (${round(o.statusQueries / p.pollSeconds)}/s) for ${o.transactions} logins; bound ${p.started} × (${p.pollSeconds} s / ${o.serverIntervalMs / 1000} s + 1) = ${o.bound}; at most ${o.maxPerLogin} for one login (bound ${o.perLoginBound}); shortest gap between two queries of one login ${o.minGapMs ?? '–'} ms (${o.gapsBelowInterval} gaps under ${o.serverIntervalMs - 250} ms) |`,
     );
+    const profiles = [p.startProfileFile && `while started ${p.startProfileFile}`, p.profileFile && `while polled ${p.profileFile}`].filter(Boolean);
+    if (profiles.length) lines.push('', `Profiles of the server: ${profiles.join(', ')} (\`npx tsx bench/profile-summary.ts <file>\`).`);
   }
   lines.push('', '### Targets', '');
   lines.push('| target | measured | status |');
@@ -1042,7 +1064,7 @@ async function main(): Promise<void> {
     '',
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${mb(os.totalmem())} MB RAM, ${os.platform()} ${os.release()}`,
     `- Node ${process.version}, oidc-provider ${readVersion('oidc-provider')}, pkijs ${readVersion('pkijs')}, asn1js ${readVersion('asn1js')}, PostgreSQL ${pgVersion} on loopback`,
-    `- server: production start-up (\`startServer\`) in its own process, fresh database per part, DATABASE_POOL_MAX ${settings.poolMax ?? 10}, logs at ${settings.logLevel} to /dev/null; Mobile ID = the simulator in another process (plain HTTP on loopback, AP_ID ${AP_ID}), MOBILEID_POLL_INTERVAL_MS ${settings.pollIntervalMs}, rate limits raised to ${RATE_LIMIT}`,
+    `- server: production start-up (\`startServer\`) in its own process, fresh database per part, DATABASE_POOL_MAX ${settings.poolMax ?? 10}, logs at ${settings.logLevel} to /dev/null; Mobile ID = the simulator in another process (plain HTTP on loopback, AP_ID ${AP_ID}), MOBILEID_POLL_INTERVAL_MS ${settings.pollIntervalMs}, rate limit per number raised to ${RATE_LIMIT}; TRUST_PROXY=true and each virtual browser sends its own address (10.x.y.z) in X-Forwarded-For, so the limit per address is the default`,
     '- load generator (virtual browsers with their own cookies, the relying party) in the benchmark process; one machine for all: server, PostgreSQL, simulator and load generator share its cores',
   ].join('\n');
   const report = markdown({ variants, pending, cms, targets });

@@ -41,14 +41,20 @@ export class HttpError extends Error {
 export class VirtualBrowser {
   private readonly cookies = new Map<string, string>();
 
+  /**
+   * @param address the browser's own IP address, sent in X-Forwarded-For as a load balancer in
+   *   front of the server would (the server must run with TRUST_PROXY=true)
+   */
   constructor(
     private readonly dispatcher: Dispatcher,
     readonly origin: string,
+    readonly address?: string,
   ) {}
 
   async request(input: string | URL, init: { method?: 'GET' | 'POST'; form?: Record<string, string> } = {}): Promise<Page> {
     const url = new URL(input, this.origin);
     const headers: Record<string, string> = { accept: 'text/html,application/json', 'accept-language': 'en' };
+    if (this.address) headers['x-forwarded-for'] = this.address;
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form) {

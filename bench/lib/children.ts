@@ -75,6 +75,8 @@ export interface StartControlledOptions {
   /** JSON-serialisable arguments, passed as argv[2]. */
   args: unknown;
   startTimeoutMs?: number;
+  /** Node options of the child (e.g. `--cpu-prof`). */
+  execArgv?: string[];
 }
 
 /** Where the server scripts and the sources they run are compiled to (git-ignored). */
@@ -99,7 +101,7 @@ export async function startControlledProcess<Info>(opts: StartControlledOptions)
   const child: ChildProcess = fork(script, [JSON.stringify(opts.args)], {
     cwd: ROOT,
     // Not the loader this process runs with: the child runs the compiled JavaScript as it is.
-    execArgv: [],
+    execArgv: opts.execArgv ?? [],
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -191,6 +193,7 @@ export async function startServerProcess(opts: StartServerOptions): Promise<Serv
     script: opts.script,
     args: opts.args,
     ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
+    ...(process.env.BENCH_SERVER_NODE_FLAGS ? { execArgv: process.env.BENCH_SERVER_NODE_FLAGS.split(/\s+/) } : {}),
   });
   const request = (command: WithoutId<Extract<Command, { id: number }>>): Promise<Reply> => proc.request<Reply>(command);
   const memory = async () => {

@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     // Never contacted unless overridden (the token benchmark starts no login); loopback keeps it that way.
     MOBILEID_URL: 'http://127.0.0.1:9',
     LOG_LEVEL: logLevel,
+    // A memory setting an operator would choose; the benchmark passes it on from its environment.
+    ...(process.env.MEMORY_SOFT_LIMIT_MB ? { MEMORY_SOFT_LIMIT_MB: process.env.MEMORY_SOFT_LIMIT_MB } : {}),
     ...args.config,
   });
   // The same kind of destination pino uses for stdout in production (synchronous SonicBoom).
