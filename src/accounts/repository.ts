@@ -67,6 +67,9 @@ export async function findAccountByMsisdn(db: Db, msisdn: string): Promise<Accou
  * logged in (the first login then pins it).
  */
 export async function findOrCreateAccount(db: Db, msisdn: string, serial?: string): Promise<{ account: Account; created: boolean }> {
+  // Most logins are by people who have logged in before: look first, insert only when missing.
+  const known = await findAccountByMsisdn(db, msisdn);
+  if (known) return { account: known, created: false };
   const now = new Date();
   const inserted = (await db('accounts')
     .insert({ id: crypto.randomUUID(), msisdn, roles: '[]', created_at: now, ...(serial ? { mobileid_serial: serial, serial_pinned_at: now } : {}) })

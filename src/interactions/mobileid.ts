@@ -86,46 +86,55 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
     });
 
     router.get('/interaction/:uid/mobileid/:id', async (ctx) => {
-      const details = await h.details(ctx);
-      const state = await ownState(details, ctx.params.id!);
-      const locale = h.locale(ctx, details);
-      if (state.status === 'signed') return finishLogin(ctx, details, state);
+      // The interaction is loaded only to finish the login; waiting and failure pages need the
+      // browser's interaction cookie and the language the login was started in.
+      const uid = browserInteraction(ctx);
+      const state = await ownState({ uid }, ctx.params.id!);
+      if (state.status === 'signed') return finishLogin(ctx, await h.details(ctx), state);
       if (state.status === 'completed') {
         ctx.status = 303;
-        return ctx.redirect(deps.stepUpPath(details.uid, state.id));
+        return ctx.redirect(deps.stepUpPath(uid, state.id));
       }
+      const locale = h.locale(ctx, { params: { ui_locales: state.locale } });
       if (state.status === 'failed') {
         ctx.status = 200;
         return h.page(ctx, 'mobileid_failed.njk', locale, {
           message: translate(locale, state.error?.messageKey ?? 'mobileid.error.unavailable', state.error?.params),
           advice: state.error?.adviceKey ? translate(locale, state.error.adviceKey) : undefined,
           code: state.error?.providerCode ?? state.error?.code,
-          retry: `/interaction/${details.uid}`,
-          abortAction: `/interaction/${details.uid}/abort`,
-          csrf: h.csrf(details.uid),
+          retry: `/interaction/${uid}`,
+          abortAction: `/interaction/${uid}/abort`,
+          csrf: h.csrf(uid),
         });
       }
       h.page(ctx, 'mobileid_wait.njk', locale, {
         code: state.transactionCode,
         phone: state.maskedMsisdn,
         method: state.method,
-        statusUrl: `/interaction/${details.uid}/mobileid/${state.id}/status`,
-        pageUrl: `/interaction/${details.uid}/mobileid/${state.id}`,
-        retry: `/interaction/${details.uid}`,
+        statusUrl: `/interaction/${uid}/mobileid/${state.id}/status`,
+        pageUrl: `/interaction/${uid}/mobileid/${state.id}`,
+        retry: `/interaction/${uid}`,
         pollMs: deps.pagePollMs,
         refreshSeconds: Math.max(2, Math.round(deps.pagePollMs / 1000)),
       });
     });
 
     router.get('/interaction/:uid/mobileid/:id/status', async (ctx) => {
-      // Polled every second or two by the waiting page: the browser's signed interaction cookie
-      // must name this interaction, as for the pages, but the interaction itself is not loaded.
-      const uid = ctx.cookies.get(provider.cookieName('interaction'));
-      if (!uid || uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction session id cookie not found');
-      const state = await ownState({ uid }, ctx.params.id!);
+      // Polled every second or two by the waiting page.
+      const state = await ownState({ uid: browserInteraction(ctx) }, ctx.params.id!);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { status: state.status, expiresAt: state.expiresAt.toISOString() };
     });
+
+    /**
+     * The interaction of the URL, when the browser's signed interaction cookie names it (the check
+     * oidc-provider makes before loading an interaction), without loading it.
+     */
+    function browserInteraction(ctx: Context): string {
+      const uid = ctx.cookies.get(provider.cookieName('interaction'));
+      if (!uid || uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction session id cookie not found');
+      return uid;
+    }
 
     /** The login state, refreshed from Mobile ID when due; only for the interaction that started it. */
     async function ownState(details: Pick<Details, 'uid'>, id: string): Promise<LoginState> {

@@ -26,7 +26,8 @@ export interface InteractionHelpers {
   /** Complete the interaction (login result or error) and send the browser back to the provider. */
   finish(ctx: Context, result: InteractionResults): Promise<void>;
   details(ctx: Context): ReturnType<Provider['interactionDetails']>;
-  locale(ctx: Context, details?: Awaited<ReturnType<Provider['interactionDetails']>>): ReturnType<typeof chooseLocale>;
+  /** The page language; `details` gives the RP's ui_locales (or any stand-in for them). */
+  locale(ctx: Context, details?: { params: Record<string, unknown> }): ReturnType<typeof chooseLocale>;
   csrf(uid: string): string;
   requireCsrf(ctx: Context, uid: string): void;
   page(ctx: Context, template: string, locale: ReturnType<typeof chooseLocale>, vars: Record<string, unknown>): void;
@@ -39,15 +40,25 @@ export function interactionRouter(deps: InteractionDeps): Router {
   router.use(pageErrors(config));
   router.use(bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '16kb' }));
 
+  /** The interaction of this request, loaded (and its cookie checked) once per request. */
+  function details(ctx: Context): ReturnType<Provider['interactionDetails']> {
+    const state = ctx.state as { interaction?: ReturnType<Provider['interactionDetails']> };
+    state.interaction ??= provider.interactionDetails(ctx.req, ctx.res);
+    return state.interaction;
+  }
+
+  /** As provider.interactionResult (without merging earlier submissions), on the interaction already loaded. */
   async function finish(ctx: Context, result: InteractionResults): Promise<void> {
-    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    const interaction = await details(ctx);
+    interaction.result = result;
+    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
     ctx.status = 303;
-    ctx.redirect(redirectTo);
+    ctx.redirect(interaction.returnTo);
   }
 
   const helpers: InteractionHelpers = {
     finish,
-    details: (ctx) => provider.interactionDetails(ctx.req, ctx.res),
+    details,
     locale: (ctx, details) => chooseLocale(ctx, config, details?.params.ui_locales as string | undefined),
     csrf: (uid) => csrfToken(secret, uid),
     requireCsrf: (ctx, uid) => {

@@ -143,6 +143,8 @@ export interface LoginState {
   transactionCode: string;
   method: MobileIdMethod;
   maskedMsisdn: string;
+  /** The page language the login was started in. */
+  locale: string;
   expiresAt: Date;
   error?: LoginFailure | undefined;
   result?: LoginSuccess | undefined;
@@ -185,6 +187,7 @@ function toState(row: Row): LoginState {
     transactionCode: row.transaction_code,
     method: methodOfProfile(row.signature_profile ?? undefined),
     maskedMsisdn: maskMsisdn(row.msisdn),
+    locale: row.locale,
     expiresAt: row.expires_at,
     error: parse<LoginFailure>(row.error),
     result: parse<LoginSuccess>(row.result),

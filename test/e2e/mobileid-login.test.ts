@@ -80,6 +80,18 @@ describe('login with Mobile ID', () => {
     expect(tokens.claims()!.acr).toBe('urn:servicecore:qoa:mobileid-sim');
   });
 
+  it('keeps the language the login was started in (ui_locales) on the waiting page and its reloads', async () => {
+    const msisdn = '41791110009';
+    const browser = new Browser({ 'accept-language': 'en' });
+    const waiting = await submitPhone(server, browser, await rp.begin(browser, { ui_locales: 'fr' }), msisdn);
+    expect(waiting.html).toContain('Confirmez sur votre téléphone');
+    const reload = await browser.request(waiting.url);
+    expect(await reload.text()).toContain('Confirmez sur votre téléphone');
+    const english = await browser.request(new URL(`${waiting.url.pathname}?lang=en`, waiting.url));
+    expect(await english.text()).toContain('Confirm on your phone');
+    await phone(server).cancel(msisdn);
+  });
+
   it('refuses a malformed number on the page before anything is sent', async () => {
     const browser = new Browser({ 'accept-language': 'fr' });
     const page = await submitPhone(server, browser, await rp.begin(browser), '12ab');
