@@ -30,6 +30,7 @@ import {
   sameCertificate,
   type CertificateInfo,
 } from './certificates.js';
+import { outlineSignedData, type SignedDataOutline } from './ber.js';
 import { cachedCertificate, knownChain, rememberChain } from './certificate-cache.js';
 import { localError, type MobileIdError } from './errors.js';
 
@@ -114,6 +115,42 @@ interface ParsedSignedData {
 const isContextTag = (block: asn1js.AsnType, tag: number): boolean => block.idBlock.tagClass === 3 && block.idBlock.tagNumber === tag;
 
 function parseSignedData(der: Uint8Array<ArrayBuffer>): ParsedSignedData {
+  const outline = outlineSignedData(der);
+  return outline ? fromOutline(outline) : parseWhole(der);
+}
+
+function certificateOf(der: Uint8Array, index: number, parse: () => pkijs.Certificate): pkijs.Certificate {
+  try {
+    return cachedCertificate(der, parse);
+  } catch (cause) {
+    throw fail('format', `certificate #${index + 1} of the CMS cannot be parsed (${errorText(cause)})`, cause);
+  }
+}
+
+function signedDataOf(fields: asn1js.AsnType[], certificates: pkijs.Certificate[]): ParsedSignedData {
+  let sd: pkijs.SignedData;
+  try {
+    sd = new pkijs.SignedData({ schema: new asn1js.Sequence({ value: fields }) });
+  } catch (cause) {
+    throw fail('format', `SignedData cannot be parsed (${errorText(cause)})`, cause);
+  }
+  sd.certificates = certificates;
+  return { sd, certificates };
+}
+
+/** The usual case: asn1js decodes the fields, each certificate is parsed once per distinct certificate. */
+function fromOutline(outline: SignedDataOutline): ParsedSignedData {
+  const fields = outline.fields.map((bytes) => {
+    const decoded = asn1js.fromBER(bytes);
+    if (decoded.offset === -1) throw fail('format', `SignedData cannot be parsed (${decoded.result.error})`);
+    return decoded.result;
+  });
+  const certificates = outline.certificates.map((bytes, i) => certificateOf(bytes, i, () => pkijs.Certificate.fromBER(bytes)));
+  return signedDataOf(fields, certificates);
+}
+
+/** Anything that has no plain outline: asn1js decodes it all (and says what is wrong with it). */
+function parseWhole(der: Uint8Array<ArrayBuffer>): ParsedSignedData {
   let contentInfo: pkijs.ContentInfo;
   try {
     contentInfo = pkijs.ContentInfo.fromBER(der);
@@ -127,27 +164,17 @@ function parseSignedData(der: Uint8Array<ArrayBuffer>): ParsedSignedData {
   if (!(body instanceof asn1js.Sequence)) throw fail('format', 'SignedData is not a SEQUENCE');
   // The certificates ([0] IMPLICIT CertificateSet) are taken out and parsed one by one, each
   // once per distinct certificate; pkijs parses the rest of the SignedData.
-  const certificates: pkijs.Certificate[] = [];
   const certificateSets = body.valueBlock.value.filter((block) => isContextTag(block, 0));
   if (certificateSets.length > 1) throw fail('format', 'SignedData has more than one certificate set');
-  for (const block of certificateSets[0] instanceof asn1js.Constructed ? certificateSets[0].valueBlock.value : []) {
-    // Other choices of CertificateChoices (attribute certificates...) are tagged; we use none of them.
-    if (!(block instanceof asn1js.Sequence)) continue;
-    try {
-      certificates.push(cachedCertificate(new Uint8Array(block.valueBeforeDecodeView), () => new pkijs.Certificate({ schema: block })));
-    } catch (cause) {
-      throw fail('format', `certificate #${certificates.length + 1} of the CMS cannot be parsed (${errorText(cause)})`, cause);
-    }
-  }
-  const rest = new asn1js.Sequence({ value: body.valueBlock.value.filter((block) => !isContextTag(block, 0)) });
-  let sd: pkijs.SignedData;
-  try {
-    sd = new pkijs.SignedData({ schema: rest });
-  } catch (cause) {
-    throw fail('format', `SignedData cannot be parsed (${errorText(cause)})`, cause);
-  }
-  sd.certificates = certificates;
-  return { sd, certificates };
+  // Other choices of CertificateChoices (attribute certificates...) are tagged; we use none of them.
+  const blocks = (certificateSets[0] instanceof asn1js.Constructed ? certificateSets[0].valueBlock.value : []).filter(
+    (block): block is asn1js.Sequence => block instanceof asn1js.Sequence,
+  );
+  const certificates = blocks.map((block, i) => certificateOf(new Uint8Array(block.valueBeforeDecodeView), i, () => new pkijs.Certificate({ schema: block })));
+  return signedDataOf(
+    body.valueBlock.value.filter((block) => !isContextTag(block, 0)),
+    certificates,
+  );
 }
 
 /** Octets of an OCTET STRING, primitive or constructed (BER segments). */
