@@ -26,7 +26,7 @@ export function heapGrowthFor(rssBytes: number, limitBytes: number, current: Hea
 }
 
 export interface MemoryLog {
-  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
 }
 
 /** Watch resident memory and limit heap growth above `limitMb` (0: off). Returns a stop function. */
@@ -40,7 +40,8 @@ export function softMemoryLimit(limitMb: number, log: MemoryLog): () => void {
     if (next === growth) return;
     growth = next;
     v8.setFlagsFromString(`--heap-growing-percent=${growth === 'limited' ? LIMITED_GROWTH_PERCENT : 0}`);
-    log.info({ rssMb: Math.round(rss / 1024 / 1024), limitMb, growth }, growth === 'limited' ? 'memory above its soft limit: collecting garbage more eagerly' : 'memory back below its soft limit');
+    // At debug level: under a steady load the process may cross the limit now and then.
+    log.debug({ rssMb: Math.round(rss / 1024 / 1024), limitMb, growth }, growth === 'limited' ? 'memory above its soft limit: collecting garbage more eagerly' : 'memory back below its soft limit');
   }, CHECK_EVERY_MS);
   timer.unref();
   return () => {
