@@ -479,7 +479,3 @@ function alreadyPending(): AppError {
 function notFound(): AppError {
   return new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
 }
-
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
-}
