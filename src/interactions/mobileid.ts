@@ -89,7 +89,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       // The interaction is loaded only to finish the login; waiting and failure pages need the
       // browser's interaction cookie and the language the login was started in.
       const uid = browserInteraction(ctx);
-      const state = await ownState({ uid }, ctx.params.id!);
+      const state = await ownState(uid, ctx.params.id!);
       if (state.status === 'signed') return finishLogin(ctx, await h.details(ctx), state);
       if (state.status === 'completed') {
         ctx.status = 303;
@@ -121,7 +121,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
 
     router.get('/interaction/:uid/mobileid/:id/status', async (ctx) => {
       // Polled every second or two by the waiting page.
-      const state = await ownState({ uid: browserInteraction(ctx) }, ctx.params.id!);
+      const state = await ownState(browserInteraction(ctx), ctx.params.id!);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { status: state.status, expiresAt: state.expiresAt.toISOString() };
     });
@@ -137,9 +137,9 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
     }
 
     /** The login state, refreshed from Mobile ID when due; only for the interaction that started it. */
-    async function ownState(details: Pick<Details, 'uid'>, id: string): Promise<LoginState> {
+    async function ownState(uid: string, id: string): Promise<LoginState> {
       const state = await logins.check(id);
-      if (state.interactionUid !== details.uid) {
+      if (state.interactionUid !== uid) {
         throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
       }
       return state;

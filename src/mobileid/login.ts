@@ -26,9 +26,11 @@ import type { GeofencingData, SignatureCompleted } from './responses.js';
 const TABLE = 'mobileid_transactions';
 
 /** The table fills and empties with the logins of the moment: every statement is planned for its values. */
+const planEach = (name: string, text: string) => statement(name, text, { plan: 'each' });
+
 const SQL = {
   /** See MobileIdLogins.claim; the rate limits count at most `max` recent rows, so their cost stays bounded. */
-  claim: statement(
+  claim: planEach(
     'mobileid_claim',
     `with by_number as (
        select count(*)::int as n from (select 1 from ${TABLE} where msisdn = $1 and created_at > $3 limit $4::int) as recent
@@ -45,22 +47,20 @@ const SQL = {
        returning id
      )
      select (select n from by_number) as by_number, (select n from by_ip) as by_ip,
-            (select expires_at from pending) as pending_until, (select count(*)::int from inserted) as inserted`,
-    { plan: 'each' },
+            (select expires_at from pending) as pending_until, (select count(*)::int from inserted) as inserted`
   ),
-  expireStale: statement(
+  expireStale: planEach(
     'mobileid_expire_stale',
-    `update ${TABLE} set status = 'failed', error = $3::jsonb, completed_at = $2 where msisdn = $1 and status = 'pending' and expires_at <= $2`,
-    { plan: 'each' },
+    `update ${TABLE} set status = 'failed', error = $3::jsonb, completed_at = $2 where msisdn = $1 and status = 'pending' and expires_at <= $2`
   ),
-  accepted: statement('mobileid_accepted', `update ${TABLE} set ap_trans_id = $2, mssp_trans_id = $3, signature_profile = $4, expires_at = $5 where id = $1`, { plan: 'each' }),
-  row: statement('mobileid_row', `select * from ${TABLE} where id = $1`, { plan: 'each' }),
+  accepted: planEach('mobileid_accepted', `update ${TABLE} set ap_trans_id = $2, mssp_trans_id = $3, signature_profile = $4, expires_at = $5 where id = $1`),
+  row: planEach('mobileid_row', `select * from ${TABLE} where id = $1`),
   /**
    * The row of a login, and whether this caller may ask Mobile ID for its status now: the first
    * caller after the poll time moves it on by one interval and gets `claimed`; everyone else
    * (another browser tab, another instance) gets the row as it is.
    */
-  poll: statement(
+  poll: planEach(
     'mobileid_poll',
     `with claimed as (
        update ${TABLE} set next_poll_at = $3, polls = polls + 1
@@ -69,25 +69,21 @@ const SQL = {
      )
      select *, true as claimed from claimed
      union all
-     select *, false as claimed from ${TABLE} where id = $1 and not exists (select 1 from claimed)`,
-    { plan: 'each' },
+     select *, false as claimed from ${TABLE} where id = $1 and not exists (select 1 from claimed)`
   ),
-  signed: statement(
+  signed: planEach(
     'mobileid_signed',
-    `update ${TABLE} set status = 'signed', result = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`,
-    { plan: 'each' },
+    `update ${TABLE} set status = 'signed', result = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`
   ),
-  fail: statement(
+  fail: planEach(
     'mobileid_fail',
-    `update ${TABLE} set status = 'failed', error = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`,
-    { plan: 'each' },
+    `update ${TABLE} set status = 'failed', error = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`
   ),
-  completed: statement(
+  completed: planEach(
     'mobileid_completed',
-    `update ${TABLE} set status = 'completed', result = result || $2::jsonb where id = $1 and status = 'signed'`,
-    { plan: 'each' },
+    `update ${TABLE} set status = 'completed', result = result || $2::jsonb where id = $1 and status = 'signed'`
   ),
-  refused: statement('mobileid_refused', `update ${TABLE} set status = 'failed', error = $2::jsonb where id = $1 and status = 'signed'`, { plan: 'each' }),
+  refused: planEach('mobileid_refused', `update ${TABLE} set status = 'failed', error = $2::jsonb where id = $1 and status = 'signed'`),
 };
 
 export interface RateLimit {
