@@ -75,7 +75,7 @@ export function tokenRequestScope(db: Db, opts: ScopeOptions = {}): Middleware {
     const claims = ctx.path === tokenPath || ctx.path === userinfoPath;
     if (!claims && !ctx.path.startsWith(`${tokenPath}/`)) return next();
     const scope = new RequestScope({ deferWrites: ctx.method === 'POST' && ctx.path === tokenPath, readSubject: claims });
-    await runInScope(scope, next);
+    await runInScope(ctx, scope, next);
     if (!scope.deferWrites || ctx.status < 200 || ctx.status >= 300) return;
     const writes = scope.writes();
     if (!writes.consumes.length && !writes.upserts.length) return;

@@ -3,9 +3,8 @@
  * (see src/oidc/adapter.ts). Lives for the request only: nothing here is shared between requests,
  * so every instance behind a load balancer still reads the database afresh for each request.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-import type { AdapterPayload } from 'oidc-provider';
+import type { Context } from 'koa';
+import Provider, { type AdapterPayload } from 'oidc-provider';
 
 import type { TokenSubjectRow } from './token-subject.js';
 
@@ -86,12 +85,20 @@ export class RequestScope implements ScopeKind {
   }
 }
 
-const scopes = new AsyncLocalStorage<RequestScope>();
+/**
+ * The scope of each request, found through the request oidc-provider is serving (`Provider.ctx`,
+ * its own async-local storage). A storage of our own would make every promise of every request
+ * carry one more store.
+ */
+const scopes = new WeakMap<Context, RequestScope>();
 
 export function currentScope(): RequestScope | undefined {
-  return scopes.getStore();
+  const ctx = Provider.ctx;
+  return ctx ? scopes.get(ctx) : undefined;
 }
 
-export function runInScope<T>(scope: RequestScope, fn: () => Promise<T>): Promise<T> {
-  return scopes.run(scope, fn);
+/** Runs `fn` (the provider's handling of `ctx`) with `scope` as the request's scope. */
+export function runInScope<T>(ctx: Context, scope: RequestScope, fn: () => Promise<T>): Promise<T> {
+  scopes.set(ctx, scope);
+  return fn();
 }
