@@ -46,12 +46,18 @@ export interface Commit {
   upserts: PendingUpsert[];
 }
 
-/** Live rows `t` of the looked-up keys, each with its grant (and subject). */
-function findStatementText(withSubject: boolean): string {
+/**
+ * Live rows `t` of the looked-up keys, each with its grant (and subject). Each row is looked up by
+ * its primary key on its own (`lateral … limit 1`): a plain join leaves the choice to the planner,
+ * which, before the table has statistics (a new database, its first minute), chose to read every
+ * grant for each token.
+ */
+export function findStatementText(withSubject: boolean): string {
+  const live = `(p.expires_at is null or p.expires_at > $3)`;
   return `select k.n, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at${withSubject ? ', s.*' : ''}
        from unnest($1::text[], $2::text[]) with ordinality as k(model, id, n)
-       join ${TABLE} t on t.model = k.model and t.id = k.id and (t.expires_at is null or t.expires_at > $3)
-       left join ${TABLE} g on g.model = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > $3)
+       join lateral (select p.payload, p.consumed_at, p.grant_id from ${TABLE} p where p.model = k.model and p.id = k.id and ${live} limit 1) t on true
+       left join lateral (select p.payload, p.consumed_at from ${TABLE} p where p.model = 'Grant' and p.id = t.grant_id and ${live} limit 1) g on true
        ${withSubject ? SUBJECT_OF_TOKEN : ''}`;
 }
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.js';
 import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
 import { recordGrantLogin, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
-import { tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
+import { run, statement } from '../../src/db/statements.js';
+import { findStatementText, tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
 import { loadTokenSubject } from '../../src/oidc/token-subject.js';
 import { migratedDb } from '../helpers/db.js';
 
@@ -131,6 +132,19 @@ describe('token reads and writes batched across requests', () => {
     expect(missing).toBeUndefined();
     expect(expired).toBeUndefined();
     expect(wrongModel).toBeUndefined();
+  });
+
+  it('looks each token and its grant up by key, even before the table has statistics', async () => {
+    const Adapter = createAdapter(db);
+    const grants = new Adapter('Grant');
+    // A new database: a few hundred grants, never analysed.
+    for (let i = 0; i < 300; i++) await grants.upsert(`pg${i}`, { jti: `pg${i}`, accountId: 'a1' }, 600);
+    await new Adapter('RefreshToken').upsert('pr1', { jti: 'pr1', grantId: 'pg7' }, 600);
+    const explain = statement('explain_tokens_find', `explain (costs off) ${findStatementText(true)}`, { plan: 'each' });
+    const { rows } = await run<{ 'QUERY PLAN': string }>(db, explain, [['RefreshToken'], ['pr1'], new Date()]);
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).not.toMatch(/Seq Scan on oidc_payloads/);
+    expect(plan).toMatch(/Index Cond: \(\(\(model\)::text = 'Grant'::text\) AND \(\(id\)::text = \(\w+\.grant_id\)::text\)\)/);
   });
 
   it('commits the writes of concurrent requests together, each only if what it consumes was still unconsumed', async () => {
