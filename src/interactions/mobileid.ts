@@ -13,7 +13,7 @@ import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskMsisdn } from '../mobileid/index.js';
-import type { LoginState, MobileIdLogins } from '../mobileid/login.js';
+import { loginNotFound, type LoginState, type MobileIdLogins } from '../mobileid/login.js';
 import { geofenceFor, type GeofencedLevel, type MobileIdPolicy } from '../mobileid/policy.js';
 import { translate } from '../web/i18n.js';
 import { minimumAcrOf } from '../oidc/client-policy.js';
@@ -139,9 +139,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
     /** The login state, refreshed from Mobile ID when due; only for the interaction that started it. */
     async function ownState(uid: string, id: string): Promise<LoginState> {
       const state = await logins.check(id);
-      if (state.interactionUid !== uid) {
-        throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
-      }
+      if (state.interactionUid !== uid) throw loginNotFound();
       return state;
     }
 

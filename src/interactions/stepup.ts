@@ -9,6 +9,7 @@ import type Provider from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
+import { loginNotFound } from '../mobileid/login.js';
 import {
   evaluateLogin,
   fulfilledQors,
@@ -80,7 +81,7 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
     async function context(ctx: Context) {
       const details = await h.details(ctx);
       const login = await deps.completedLogin(details.uid, ctx.params.loginId!);
-      if (!login) throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
+      if (!login) throw loginNotFound();
       const catalogue = await deps.catalogue();
       const verifications = await listVerifications(db, login.accountId);
       const { values, essential } = requestedValues(details.params);
@@ -104,7 +105,7 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
       async current(ctx) {
         const details = await h.details(ctx);
         const login = await deps.completedLogin(details.uid, ctx.params.loginId!);
-        if (!login) throw new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
+        if (!login) throw loginNotFound();
         return stepUpContext(ctx, details, login);
       },
     };

@@ -330,13 +330,13 @@ export class MobileIdLogins {
       }
       const pendingUntil = result?.pending_until ? asDate(result.pending_until) : undefined;
       if (attempt > 0 || !pendingUntil || pendingUntil > now) throw alreadyPending();
-      await run(this.db, SQL.expireStale, [row.msisdn, now, JSON.stringify({ code: 'expired_transaction', messageKey: 'mobileid.fault.208' })]);
+      await run(this.db, SQL.expireStale, [row.msisdn, now, JSON.stringify(EXPIRED)]);
     }
   }
 
   async get(id: string): Promise<LoginState> {
     const row = await this.row(id);
-    if (!row) throw notFound();
+    if (!row) throw loginNotFound();
     return toState(row);
   }
 
@@ -345,14 +345,14 @@ export class MobileIdLogins {
    * conditional update does the outbound call; everyone else reads the stored state.
    */
   async check(id: string): Promise<LoginState> {
-    if (!isLoginId(id)) throw notFound();
+    if (!isLoginId(id)) throw loginNotFound();
     const now = new Date();
     const { rows } = await run<Row & { claimed: boolean }>(this.db, SQL.poll, [id, now, new Date(now.getTime() + this.settings.pollIntervalMs)]);
     const row = rows[0];
-    if (!row) throw notFound();
+    if (!row) throw loginNotFound();
     if (row.status !== 'pending') return toState(row);
     if (row.expires_at <= now) {
-      return this.settled(row, await this.fail(row.id, { code: 'expired_transaction', messageKey: 'mobileid.fault.208' }));
+      return this.settled(row, await this.fail(row.id, EXPIRED));
     }
     if (!row.claimed || !row.mssp_trans_id) return toState(row);
 
@@ -466,12 +466,16 @@ function receiptText(locale: string): string {
   return { de: 'Sie sind angemeldet.', fr: 'Vous êtes connecté.', it: 'Accesso effettuato.' }[locale] ?? 'You are logged in.';
 }
 
+/** A login whose time ran out before Mobile ID answered. */
+const EXPIRED: LoginFailure = { code: 'expired_transaction', messageKey: 'mobileid.fault.208' };
+
 const isLoginId = (id: string): boolean => /^[0-9a-f-]{36}$/i.test(id);
 
 function alreadyPending(): AppError {
   return new AppError({ code: 'already_pending', status: 409, messageKey: 'mobileid.error.already_pending' });
 }
 
-function notFound(): AppError {
+/** No such login, or not one of this interaction (the browser is asked to start again). */
+export function loginNotFound(): AppError {
   return new AppError({ code: 'login_not_found', status: 404, messageKey: 'error.session_expired' });
 }
