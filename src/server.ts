@@ -23,7 +23,7 @@ import { mobileIdRoutes } from './interactions/mobileid.js';
 import { MOBILEID_MESSAGES } from './mobileid/index.js';
 import { geofencedLevels, maxAuthenticationAge, supportedAcrValues } from './qor/levels.js';
 import { CatalogueCache, corroboratedAhvChecks, loadQorPolicy, validVerifications, loginFactsFromAmr, qorClaims, seedPolicy, validateCatalogue } from './qor/index.js';
-import { stepUpPath, stepUpRoutes } from './interactions/stepup.js';
+import { continueLogin, firstFactor, stepUpPath, stepUpRoutes, type StepUpDeps } from './interactions/stepup.js';
 import { MethodRegistry, type VerificationMethod } from './verification/index.js';
 import { AhvNumberCipher, confirmedAhvNumber, formatAhvn13 } from './verification/ahv/index.js';
 import { setUpMobileId } from './mobileid/setup.js';
@@ -125,6 +125,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
     },
   });
+  const stepUp: StepUpDeps = {
+    db,
+    provider,
+    methods,
+    issuer: config.issuer,
+    catalogue: () => catalogue.get(),
+    completedLogin: async (uid, loginId) => {
+      const login = await mobileId.logins.completed(loginId, uid);
+      return login && firstFactor(login.accountId, login);
+    },
+  };
   composeApp({
     config,
     db,
@@ -138,21 +149,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         policy: mobileId.policy,
         levels: async () => geofencedLevels(await catalogue.get()),
         stepUpPath,
+        continueLogin: (h, ctx, details, login, loginId) => continueLogin(stepUp, h, ctx, details, login, loginId),
         serialPolicy: config.mobileId.serialPolicy,
         pagePollMs: Math.min(2000, config.mobileId.pollIntervalMs),
       }),
       stepUpRoutes(
-        {
-          db,
-          provider,
-          methods,
-          issuer: config.issuer,
-          catalogue: () => catalogue.get(),
-          completedLogin: async (uid, loginId) => {
-            const login = await mobileId.logins.completed(loginId, uid);
-            return login && { accountId: login.accountId, amr: login.amr, facts: loginFactsFromAmr(login.amr, login.serial) };
-          },
-        },
+        stepUp,
         features.flatMap((f) => (f.routes ? [f.routes] : [])),
       ),
     ],

@@ -19,6 +19,7 @@ import { translate } from '../web/i18n.js';
 import { minimumAcrOf } from '../oidc/client-policy.js';
 import { requestedValues } from './requested-acr.js';
 import type { InteractionHelpers } from './router.js';
+import { firstFactor, type CompletedLogin } from './stepup.js';
 
 export interface MobileIdRouteDeps {
   db: Db;
@@ -29,6 +30,8 @@ export interface MobileIdRouteDeps {
   levels(): Promise<GeofencedLevel[]>;
   /** Where the login continues once the account is known: the policy (step-up) step. */
   stepUpPath(uid: string, loginId: string): string;
+  /** The policy step, in the request that finished the account step (src/interactions/stepup.ts). */
+  continueLogin(h: InteractionHelpers, ctx: Context, details: Details, login: CompletedLogin, loginId: string): Promise<void>;
   serialPolicy: SerialPolicy;
   /** How often the waiting page asks for the state, in ms. */
   pagePollMs: number;
@@ -181,13 +184,11 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
         detail: { method: result.method, client: details.params.client_id, serialMismatch },
       });
       await logins.markCompleted(state.id, account.id);
-      const next = deps.stepUpPath(details.uid, state.id);
       if (serialMismatch) {
         // Downgrade: the login goes through, but the user is told why verifications need redoing.
-        return h.page(ctx, 'mobileid_serial.njk', h.locale(ctx, details), { continueUrl: next });
+        return h.page(ctx, 'mobileid_serial.njk', h.locale(ctx, details), { continueUrl: deps.stepUpPath(details.uid, state.id) });
       }
-      ctx.status = 303;
-      ctx.redirect(next);
+      await deps.continueLogin(h, ctx, details, firstFactor(account.id, result), state.id);
     }
   };
 }

@@ -13,11 +13,13 @@ import { loginNotFound } from '../mobileid/login.js';
 import {
   evaluateLogin,
   fulfilledQors,
+  loginFactsFromAmr,
   qoaSystemName,
   validVerifications,
   type LoginFacts,
   type MethodKind,
   type PolicyCatalogue,
+  type PolicyRequest,
   type RequestEvaluation,
 } from '../qor/index.js';
 import { listVerifications, type MethodRegistry, type StepUpContext } from '../verification/index.js';
@@ -33,6 +35,11 @@ export interface CompletedLogin {
   accountId: string;
   amr: string[];
   facts: LoginFacts;
+}
+
+/** The policy step's view of a finished Mobile ID login (what it proved, for whom). */
+export function firstFactor(accountId: string, login: { amr: string[]; serial: string }): CompletedLogin {
+  return { accountId, amr: login.amr, facts: loginFactsFromAmr(login.amr, login.serial) };
 }
 
 export interface StepUpDeps {
@@ -74,20 +81,55 @@ export function stepUpNoticeUrl(returnUrl: string, noticeKey: string, kind: 'err
   return `${returnUrl}?${new URLSearchParams({ notice: noticeKey, kind })}`;
 }
 
+/** What the relying party asked for (acr_values, an essential acr) and the client's minimum. */
+async function policyRequest(provider: Provider, details: Details): Promise<PolicyRequest> {
+  const { values, essential } = requestedValues(details.params);
+  return { values, essential, minimum: await clientMinimum(provider, String(details.params.client_id)) };
+}
+
+/** The acr of the first factor alone: its Level of Trust's system name. */
+const baseAcr = (catalogue: PolicyCatalogue, login: CompletedLogin): string => qoaSystemName(catalogue, login.facts.qoaMethod) ?? login.facts.qoaMethod;
+
+async function finishWith(h: InteractionHelpers, ctx: Context, login: CompletedLogin, acr: string): Promise<void> {
+  // The serial goes with the grant: its tokens are evaluated for this login (src/oidc/grant-logins.ts).
+  await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true, serial: login.facts.serial }, consent: {} });
+}
+
+/**
+ * Right after the first factor, in the same request: the login finishes at once when the relying
+ * party asked for nothing beyond it, or when the user's verifications already meet its request;
+ * otherwise the browser goes to the step-up page. (The page decides the same way when it is
+ * opened, e.g. after a reload.)
+ */
+export async function continueLogin(deps: StepUpDeps, h: InteractionHelpers, ctx: Context, details: Details, login: CompletedLogin, loginId: string): Promise<void> {
+  const request = await policyRequest(deps.provider, details);
+  const catalogue = await deps.catalogue();
+  if (request.values.length === 0 && !request.minimum) return finishWith(h, ctx, login, baseAcr(catalogue, login));
+  const evaluation = evaluateLogin(catalogue, await listVerifications(deps.db, login.accountId), login.facts, request);
+  if (evaluation.satisfied) return finishWith(h, ctx, login, evaluation.satisfied);
+  ctx.status = 303;
+  ctx.redirect(stepUpPath(details.uid, loginId));
+}
+
 export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []) {
   const { db, provider, methods } = deps;
 
   return (router: Router, h: InteractionHelpers): void => {
-    async function context(ctx: Context) {
+    /** The interaction and its completed first factor; a 404 page when the login is unknown or over. */
+    async function loginOf(ctx: Context): Promise<{ details: Details; login: CompletedLogin }> {
       const details = await h.details(ctx);
       const login = await deps.completedLogin(details.uid, ctx.params.loginId!);
       if (!login) throw loginNotFound();
+      return { details, login };
+    }
+
+    async function context(ctx: Context) {
+      const { details, login } = await loginOf(ctx);
       const catalogue = await deps.catalogue();
       const verifications = await listVerifications(db, login.accountId);
-      const { values, essential } = requestedValues(details.params);
-      const minimum = await clientMinimum(provider, String(details.params.client_id));
-      const evaluation = evaluateLogin(catalogue, verifications, login.facts, { values, essential, minimum });
-      return { details, login, catalogue, verifications, evaluation, values, minimum };
+      const request = await policyRequest(provider, details);
+      const evaluation = evaluateLogin(catalogue, verifications, login.facts, request);
+      return { details, login, catalogue, verifications, evaluation, values: request.values, minimum: request.minimum };
     }
 
     function stepUpContext(ctx: Context, details: Details, login: CompletedLogin): StepUpContext {
@@ -103,24 +145,16 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
 
     const access: StepUpAccess = {
       async current(ctx) {
-        const details = await h.details(ctx);
-        const login = await deps.completedLogin(details.uid, ctx.params.loginId!);
-        if (!login) throw loginNotFound();
+        const { details, login } = await loginOf(ctx);
         return stepUpContext(ctx, details, login);
       },
     };
     for (const routes of methodRoutes) routes(router, h, access);
 
-    async function finishWith(ctx: Context, details: Details, login: CompletedLogin, acr: string) {
-      // The serial goes with the grant: its tokens are evaluated for this login (src/oidc/grant-logins.ts).
-      await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true, serial: login.facts.serial }, consent: {} });
-    }
-
     router.get('/interaction/:uid/stepup/:loginId', async (ctx) => {
       const c = await context(ctx);
-      const baseAcr = qoaSystemName(c.catalogue, c.login.facts.qoaMethod) ?? c.login.facts.qoaMethod;
-      if (c.values.length === 0 && !c.minimum) return finishWith(ctx, c.details, c.login, baseAcr);
-      if (c.evaluation.satisfied) return finishWith(ctx, c.details, c.login, c.evaluation.satisfied);
+      if (c.values.length === 0 && !c.minimum) return finishWith(h, ctx, c.login, baseAcr(c.catalogue, c.login));
+      if (c.evaluation.satisfied) return finishWith(h, ctx, c.login, c.evaluation.satisfied);
       const locale = h.locale(ctx, c.details);
       const client = await provider.Client.find(String(c.details.params.client_id));
       const pending = c.verifications.filter((v) => v.status === 'pending');
@@ -166,14 +200,14 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
     router.post('/interaction/:uid/stepup/:loginId/continue', async (ctx) => {
       const c = await context(ctx);
       h.requireCsrf(ctx, c.details.uid);
-      if (c.evaluation.satisfied) return finishWith(ctx, c.details, c.login, c.evaluation.satisfied);
+      if (c.evaluation.satisfied) return finishWith(h, ctx, c.login, c.evaluation.satisfied);
       if (c.evaluation.essential || c.minimum) {
         return h.finish(ctx, {
           error: 'unmet_authentication_requirements',
           error_description: 'the requested level of trust or quality of registration is not met yet',
         });
       }
-      return finishWith(ctx, c.details, c.login, qoaSystemName(c.catalogue, c.login.facts.qoaMethod) ?? c.login.facts.qoaMethod);
+      return finishWith(h, ctx, c.login, baseAcr(c.catalogue, c.login));
     });
   };
 }
