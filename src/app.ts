@@ -10,8 +10,9 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config.js';
 import { ping, type Db } from './db/index.js';
 import type { Logger } from './logger.js';
+import { renderPageError } from './interactions/errors.js';
 import { interactionRouter, type InteractionDeps } from './interactions/router.js';
-import { tokenRequestScope } from './oidc/adapter.js';
+import { providerRequestScope } from './oidc/adapter.js';
 import { publishedDocuments } from './oidc/published-documents.js';
 import { requestContext, staticFiles } from './web/security.js';
 
@@ -44,8 +45,15 @@ export function composeApp(deps: AppDeps): Provider {
   provider.use(requestContext(deps.log));
   provider.use(publishedDocuments(['/.well-known/openid-configuration', '/jwks']));
   provider.use(
-    tokenRequestScope(db, {
+    providerRequestScope(db, {
       onError: (err, ctx) => ((ctx.state.log as Logger | undefined) ?? deps.log).error({ err }, 'saving the tokens of a token request failed'),
+      onAuthorizationError: (err, ctx) => {
+        // Neither sent on nor given the provider's new cookies: the browser keeps the ones it
+        // had, so the same step can be tried again and nothing of the login is lost.
+        ctx.remove('Location');
+        ctx.remove('Set-Cookie');
+        renderPageError(ctx, config, err);
+      },
       onConflict: (grants) => deps.log.warn({ grants: grants.length }, 'a code or refresh token was redeemed twice at once: its grant is revoked'),
     }),
   );

@@ -4,15 +4,21 @@
  * memory, so any instance behind a load balancer can serve the next request.
  *
  * The token endpoints are the hot path (a refresh is a read of the token, of its grant and of the
- * account, then three writes), so within a request opened by `tokenRequestScope`:
+ * account, then three writes), and every login passes the authorization endpoint twice, so within
+ * a request opened by `providerRequestScope`:
  * - finding a token reads its grant in the same statement, and the grant is then served from the
- *   request instead of a second read; at the token and userinfo endpoints the same statement
- *   reads the account the token is about (src/oidc/token-subject.ts);
+ *   request instead of a second read; so is the session of a token that expires with it (a code,
+ *   tokens without offline access), which oidc-provider looks up by uid; at the token and userinfo
+ *   endpoints the same statement reads the account the token is about (src/oidc/token-subject.ts);
  * - at the token endpoint, writes (consuming the code or refresh token, saving the new tokens) are
  *   collected and committed together just before a successful response is sent. The consumption
  *   is conditional: when another request consumed the same code or refresh token in the meantime,
  *   nothing is written, the grant is revoked (as for any reuse) and the client gets
  *   `invalid_grant`. A failed request writes nothing, so its refresh token stays usable.
+ * - at the authorization endpoint, saves and removals (the interaction, the session, the grant,
+ *   the code, and the login behind the grant) are committed together just before the response
+ *   (a redirect) is sent; when that fails, the browser gets an error page and keeps its cookies,
+ *   so the same step can be tried again.
  * Those reads and commits are batched across concurrent requests (src/oidc/token-batches.ts).
  */
 import type { Context, Middleware } from 'koa';
@@ -56,25 +62,49 @@ export interface ScopeOptions {
   tokenPath?: string;
   /** Path of the userinfo endpoint (default `/me`). */
   userinfoPath?: string;
-  /** A commit failed (the client gets `server_error`). */
+  /** Path of the authorization endpoint, whose writes are committed together too (default `/auth`). */
+  authorizationPath?: string;
+  /** A commit failed (the token endpoint answers `server_error`). */
   onError?: (err: unknown, ctx: Context) => void;
+  /**
+   * A commit of the authorization endpoint failed: the browser must not be sent on with a code
+   * or an interaction that was not saved. Answers the request (an error page).
+   */
+  onAuthorizationError: (err: unknown, ctx: Context) => void;
   /** A code or refresh token was consumed by two requests at once; its grants were revoked. */
   onConflict?: (grantIds: string[]) => void;
 }
 
 /**
- * Koa middleware giving each request of the token, introspection, revocation and userinfo
- * endpoints its scope (see the top of this file). Mounted before the provider's own routes.
+ * Koa middleware giving each request of the token, introspection, revocation, userinfo and
+ * authorization endpoints its scope (see the top of this file). Mounted before the provider's
+ * own routes.
  */
-export function tokenRequestScope(db: Db, opts: ScopeOptions = {}): Middleware {
+export function providerRequestScope(db: Db, opts: ScopeOptions): Middleware {
   const tokenPath = opts.tokenPath ?? '/token';
   const userinfoPath = opts.userinfoPath ?? '/me';
+  const authorizationPath = opts.authorizationPath ?? '/auth';
   const batches = tokenBatches(db);
   return async (ctx, next) => {
+    if (ctx.path === authorizationPath || ctx.path.startsWith(`${authorizationPath}/`)) {
+      // The authorization request and its resumption after the login: the interaction, the
+      // session, the grant and the code go to the database in one statement before the browser
+      // is sent on. Written whatever the response, as the provider would have written them.
+      const scope = new RequestScope({ deferWrites: 'saves', readSubject: false });
+      await runInScope(ctx, scope, next);
+      const writes = scope.writes();
+      if (!writes.upserts.length && !writes.destroys?.length && !writes.grantLogins?.length) return;
+      try {
+        await batches.commit(writes);
+      } catch (err) {
+        opts.onAuthorizationError(err, ctx);
+      }
+      return;
+    }
     // The subject is read where claims are computed.
     const claims = ctx.path === tokenPath || ctx.path === userinfoPath;
     if (!claims && !ctx.path.startsWith(`${tokenPath}/`)) return next();
-    const scope = new RequestScope({ deferWrites: ctx.method === 'POST' && ctx.path === tokenPath, readSubject: claims });
+    const scope = new RequestScope({ deferWrites: ctx.method === 'POST' && ctx.path === tokenPath ? 'all' : false, readSubject: claims });
     await runInScope(ctx, scope, next);
     if (!scope.deferWrites || ctx.status < 200 || ctx.status >= 300) return;
     const writes = scope.writes();
@@ -122,6 +152,10 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
       const grant = row.grant_payload ? toPayload({ payload: row.grant_payload, consumed_at: row.grant_consumed_at }) : undefined;
       scope.read.set(keyOf('Grant', payload.grantId), grant);
     }
+    if (row && payload?.expiresWithSession === true && typeof payload.sessionUid === 'string') {
+      const session = row.session_payload ? toPayload({ payload: row.session_payload, consumed_at: row.session_consumed_at }) : undefined;
+      scope.sessionsByUid.set(payload.sessionUid, session);
+    }
     if (row && scope.readSubject && typeof payload?.accountId === 'string') {
       keepTokenSubject(payload.accountId, payload.grantId, {
         subject_account: row.subject_account ?? null,
@@ -149,6 +183,7 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
       await saveRow(db, row);
       if (this.name === 'Client') clientCache.delete(id);
       scope?.read.delete(keyOf(this.name, id));
+      scope?.changed(this.name);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -176,13 +211,17 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const scope = currentScope();
+      if (this.name === 'Session' && scope?.sessionsByUid.has(uid)) return scope.sessionsByUid.get(uid);
       return findOne(SQL.findByUid, this.name, uid);
     }
 
     async consume(id: string): Promise<void> {
       const scope = currentScope();
-      if (scope?.deferWrites) {
-        scope.consumes.set(keyOf(this.name, id), { model: this.name, id, at: new Date() });
+      const key = keyOf(this.name, id);
+      // At the authorization endpoint a row is consumed at once, unless it is still to be saved.
+      if (scope?.deferWrites === 'all' || (scope?.deferWrites === 'saves' && scope.upserts.has(key))) {
+        scope.consumes.set(key, { model: this.name, id, at: new Date() });
         return;
       }
       await run(db, SQL.consume, [this.name, id, new Date()]);
@@ -190,7 +229,12 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
     }
 
     async destroy(id: string): Promise<void> {
-      currentScope()?.forget(this.name, id);
+      const scope = currentScope();
+      if (scope?.deferWrites === 'saves') {
+        scope.deferDestroy(this.name, id);
+        return;
+      }
+      scope?.forget(this.name, id);
       await run(db, SQL.destroy, [this.name, id]);
       if (this.name === 'Client') clientCache.delete(id);
     }

@@ -5,8 +5,30 @@
  * never changes what an earlier grant's tokens say, and the reverse.
  */
 import type { Db } from '../db/index.js';
+import { currentScope, type PendingGrantLogin } from './request-scope.js';
 
 const TABLE = 'grant_logins';
+
+/** Parallel arrays of logins to record: grant id, session uid, serial, time, request. */
+export type GrantLoginArrays = [string[], string[], (string | null)[], Date[], number[]];
+
+export function pushGrantLogin(w: GrantLoginArrays, login: PendingGrantLogin, req: number): void {
+  w[0].push(login.grantId);
+  w[1].push(login.sessionUid);
+  w[2].push(login.serial);
+  w[3].push(login.at);
+  w[4].push(req);
+}
+
+/** An insert of the logins in five parallel arrays from parameter `$first`, of the requests that pass `where`. */
+export function upsertGrantLogins(first: number, where: string): string {
+  const [grantId, sessionUid, serial, at, req] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `insert into ${TABLE} (grant_id, session_uid, serial, updated_at)
+          select grant_id, session_uid, serial, updated_at
+            from unnest(${grantId}::text[], ${sessionUid}::text[], ${serial}::text[], ${at}::timestamptz[], ${req}::int[]) as w(grant_id, session_uid, serial, updated_at, req)
+           where ${where}
+          on conflict (grant_id) do update set session_uid = excluded.session_uid, serial = excluded.serial, updated_at = excluded.updated_at`;
+}
 
 /**
  * Records the login behind a grant. `serial` is the serial of a login that has just finished;
@@ -19,6 +41,12 @@ export async function recordGrantLogin(db: Db, grantId: string, sessionUid: stri
     if (existing) return;
     const session = (await db(TABLE).where({ session_uid: sessionUid }).orderBy('updated_at', 'desc').first('serial')) as { serial: string | null } | undefined;
     serial = session?.serial ?? null;
+  }
+  const scope = currentScope();
+  if (scope?.deferWrites) {
+    // Written with the grant, when the request's writes are committed.
+    scope.grantLogins.set(grantId, { grantId, sessionUid, serial, at: new Date() });
+    return;
   }
   await db(TABLE)
     .insert({ grant_id: grantId, session_uid: sessionUid, serial, updated_at: new Date() })

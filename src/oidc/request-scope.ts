@@ -1,11 +1,13 @@
 /**
- * What one request of the token, introspection or userinfo endpoint has read and is about to write
- * (see src/oidc/adapter.ts). Lives for the request only: nothing here is shared between requests,
- * so every instance behind a load balancer still reads the database afresh for each request.
+ * What one request of the token, introspection, userinfo or authorization endpoint has read and is
+ * about to write (see src/oidc/adapter.ts). Lives for the request only: nothing here is shared
+ * between requests, so every instance behind a load balancer still reads the database afresh for
+ * each request.
  */
 import type { Context } from 'koa';
 import Provider, { type AdapterPayload } from 'oidc-provider';
 
+import type { Commit } from './token-batches.js';
 import type { TokenSubjectRow } from './token-subject.js';
 
 export type Key = string;
@@ -19,23 +21,40 @@ export interface PendingUpsert {
   consumedAt: Date | null;
 }
 
+/** The login behind a grant (src/oidc/grant-logins.ts), written with the grant. */
+export interface PendingGrantLogin {
+  grantId: string;
+  sessionUid: string;
+  serial: string | null;
+  at: Date;
+}
+
 export interface ScopeKind {
-  /** Writes wait for the response and are committed together (the token endpoint). */
-  deferWrites: boolean;
+  /**
+   * Writes that wait for the response and are committed together: `all` at the token endpoint
+   * (a code or refresh token is consumed only if no other request consumed it first); `saves` at
+   * the authorization endpoint (saves and removals; a consumption is written at once).
+   */
+  deferWrites: 'all' | 'saves' | false;
   /** A token found is read with the account it is about (endpoints that compute claims). */
   readSubject: boolean;
 }
 
 export class RequestScope implements ScopeKind {
-  readonly deferWrites: boolean;
+  readonly deferWrites: ScopeKind['deferWrites'];
   readonly readSubject: boolean;
-  /** Upserts and consumptions waiting for the response, by model and id. */
+  /** Upserts, consumptions and removals waiting for the response, by model and id. */
   readonly upserts = new Map<Key, PendingUpsert>();
   readonly consumes = new Map<Key, { model: string; id: string; at: Date }>();
+  readonly destroys = new Map<Key, { model: string; id: string }>();
+  /** Logins behind grants waiting for the response, by grant id. */
+  readonly grantLogins = new Map<string, PendingGrantLogin>();
   /** Rows read in this request (grants read along with their tokens), by model and id. */
   readonly read = new Map<Key, AdapterPayload | undefined>();
   /** Subjects read along with their tokens, by account id and grant id. */
   readonly subjects = new Map<Key, TokenSubjectRow>();
+  /** Sessions read along with the tokens that expire with them, by session uid (undefined: none). */
+  readonly sessionsByUid = new Map<string, AdapterPayload | undefined>();
 
   constructor(kind: ScopeKind) {
     this.deferWrites = kind.deferWrites;
@@ -47,11 +66,28 @@ export class RequestScope implements ScopeKind {
     const key = keyOf(upsert.model, upsert.id);
     this.upserts.set(key, upsert);
     this.consumes.delete(key);
+    this.destroys.delete(key);
     this.read.set(key, upsert.payload);
+    this.changed(upsert.model);
+  }
+
+  /** Keeps a removal for the commit; a later read in this request finds nothing. */
+  deferDestroy(model: string, id: string): void {
+    const key = keyOf(model, id);
+    this.upserts.delete(key);
+    this.consumes.delete(key);
+    this.destroys.set(key, { model, id });
+    this.read.set(key, undefined);
+    this.changed(model);
+  }
+
+  /** A row of `model` was saved or removed in this request: sessions read by uid may be stale. */
+  changed(model: string): void {
+    if (model === 'Session') this.sessionsByUid.clear();
   }
 
   /** The writes to commit: a row both saved and consumed in this request is saved consumed. */
-  writes(): { consumes: { model: string; id: string; at: Date }[]; upserts: PendingUpsert[] } {
+  writes(): Commit {
     const consumes: { model: string; id: string; at: Date }[] = [];
     const upserts = new Map(this.upserts);
     for (const [key, c] of this.consumes) {
@@ -59,7 +95,7 @@ export class RequestScope implements ScopeKind {
       if (saved) upserts.set(key, { ...saved, consumedAt: c.at });
       else consumes.push(c);
     }
-    return { consumes, upserts: [...upserts.values()] };
+    return { consumes, upserts: [...upserts.values()], destroys: [...this.destroys.values()], grantLogins: [...this.grantLogins.values()] };
   }
 
   forget(model: string, id: string): void {
@@ -67,6 +103,7 @@ export class RequestScope implements ScopeKind {
     this.upserts.delete(key);
     this.consumes.delete(key);
     this.read.delete(key);
+    this.changed(model);
   }
 
   forgetGrant(grantId: string): void {

@@ -1,7 +1,8 @@
 /**
  * The token endpoints' reads and writes, batched across concurrent requests: the tokens that
  * requests look up in the same turn of the event loop are read in one statement, and the writes
- * that several token requests commit in the same turn go in one statement (one transaction).
+ * that several token (or authorization) requests commit in the same turn go in one statement
+ * (one transaction).
  * Under load this divides the round trips to the database (each costs far more than the query)
  * by the number of requests in flight; a lone request still takes one statement for each.
  *
@@ -13,7 +14,8 @@ import type { AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
 import { run, statement } from '../db/statements.js';
-import { keyOf, type Key, type PendingUpsert } from './request-scope.js';
+import { pushGrantLogin, upsertGrantLogins, type GrantLoginArrays } from './grant-logins.js';
+import { keyOf, type Key, type PendingGrantLogin, type PendingUpsert } from './request-scope.js';
 import { SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
@@ -25,6 +27,9 @@ export interface TokenRow extends Partial<TokenSubjectRow> {
   consumed_at: Date | string | null;
   grant_payload: AdapterPayload | string | null;
   grant_consumed_at: Date | string | null;
+  /** The session of a token that expires with it (`expiresWithSession`, found by `sessionUid`). */
+  session_payload: AdapterPayload | string | null;
+  session_consumed_at: Date | string | null;
 }
 
 export interface TokenLookup {
@@ -40,24 +45,38 @@ export interface Consume {
   at: Date;
 }
 
+/** A row removed (the authorization endpoint's finished interaction). */
+export interface Destroy {
+  model: string;
+  id: string;
+}
+
 /** The writes of one request. */
 export interface Commit {
   consumes: Consume[];
   upserts: PendingUpsert[];
+  destroys?: Destroy[];
+  /** Logins behind grants (src/oidc/grant-logins.ts). */
+  grantLogins?: PendingGrantLogin[];
 }
 
 /**
- * Live rows `t` of the looked-up keys, each with its grant (and subject). Each row is looked up by
- * its primary key on its own (`lateral … limit 1`): a plain join leaves the choice to the planner,
- * which, before the table has statistics (a new database, its first minute), chose to read every
- * grant for each token.
+ * Live rows `t` of the looked-up keys, each with its grant, its session when the token expires with
+ * it (oidc-provider checks that session next: a code, and tokens without offline access), and its
+ * subject. Each row is looked up by its key on its own (`lateral … limit 1`): a plain join leaves
+ * the choice to the planner, which, before the table has statistics (a new database, its first
+ * minute), chose to read every grant for each token.
  */
 export function findStatementText(withSubject: boolean): string {
   const live = `(p.expires_at is null or p.expires_at > $3)`;
-  return `select k.n, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at${withSubject ? ', s.*' : ''}
+  return `select k.n, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
+              ss.payload as session_payload, ss.consumed_at as session_consumed_at${withSubject ? ', s.*' : ''}
        from unnest($1::text[], $2::text[]) with ordinality as k(model, id, n)
        join lateral (select p.payload, p.consumed_at, p.grant_id from ${TABLE} p where p.model = k.model and p.id = k.id and ${live} limit 1) t on true
        left join lateral (select p.payload, p.consumed_at from ${TABLE} p where p.model = 'Grant' and p.id = t.grant_id and ${live} limit 1) g on true
+       left join lateral (select p.payload, p.consumed_at from ${TABLE} p
+                           where t.payload->>'expiresWithSession' = 'true' and p.uid = t.payload->>'sessionUid' and p.model = 'Session' and ${live}
+                           limit 1) ss on true
        ${withSubject ? SUBJECT_OF_TOKEN : ''}`;
 }
 
@@ -74,7 +93,10 @@ function saveRows(first: number): string {
 const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
              user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`;
 
-/** Consumes the rows `x` and saves the rows `y` of each request `r` whose consumptions all took. */
+/**
+ * Consumes the rows `x`, then, for each request `r` whose consumptions all took, saves its rows
+ * `y`, removes its rows `z` and records the logins `w` behind its grants.
+ */
 const COMMIT = statement(
   'oidc_tokens_commit',
   `with c as (
@@ -85,7 +107,10 @@ const COMMIT = statement(
         ok as (
           select r.req from unnest($5::int[], $6::int[]) as r(req, needed)
            where r.needed = (select count(*) from c where c.req = r.req)),
-        u as (${saveRows(7)} where y.req in (select req from ok) ${ON_CONFLICT})
+        u as (${saveRows(7)} where y.req in (select req from ok) ${ON_CONFLICT}),
+        d as (delete from ${TABLE} p using unnest($16::text[], $17::text[], $18::int[]) as z(model, id, req)
+               where p.model = z.model and p.id = z.id and z.req in (select req from ok)),
+        w as (${upsertGrantLogins(19, 'req in (select req from ok)')})
    select req from ok`,
 );
 
@@ -124,7 +149,10 @@ export async function saveRow(db: Db, upsert: PendingUpsert): Promise<void> {
 function disjointGroups(commits: readonly Commit[]): number[][] {
   const groups: { keys: Set<Key>; members: number[] }[] = [];
   commits.forEach((commit, index) => {
-    const keys = [...commit.consumes, ...commit.upserts].map((r) => keyOf(r.model, r.id));
+    const keys = [
+      ...[...commit.consumes, ...commit.upserts, ...(commit.destroys ?? [])].map((r) => keyOf(r.model, r.id)),
+      ...(commit.grantLogins ?? []).map((login) => keyOf('grant_logins', login.grantId)),
+    ];
     let group = groups.find((g) => keys.every((k) => !g.keys.has(k)));
     if (!group) {
       group = { keys: new Set(), members: [] };
@@ -140,6 +168,8 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
   const x: [string[], string[], Date[], number[]] = [[], [], [], []];
   const r: [number[], number[]] = [[], []];
   const y = savedArrays();
+  const z: [string[], string[], number[]] = [[], [], []];
+  const w: GrantLoginArrays = [[], [], [], [], []];
   commits.forEach((commit, req) => {
     for (const c of commit.consumes) {
       x[0].push(c.model);
@@ -150,12 +180,18 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
     r[0].push(req);
     r[1].push(commit.consumes.length);
     for (const u of commit.upserts) pushSaved(y, u, req);
+    for (const d of commit.destroys ?? []) {
+      z[0].push(d.model);
+      z[1].push(d.id);
+      z[2].push(req);
+    }
+    for (const login of commit.grantLogins ?? []) pushGrantLogin(w, login, req);
   });
-  if (!x[0].length) {
+  if (!x[0].length && !z[0].length && !w[0].length) {
     await run(db, SAVE, y);
     return commits.map(() => true);
   }
-  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, ...y]);
+  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, ...y, ...z, ...w]);
   const ok = new Set(rows.map((row) => Number(row.req)));
   return commits.map((_, req) => ok.has(req));
 }

@@ -63,6 +63,31 @@ describe('authorization code', () => {
     expect(await oidc.tokenIntrospection(rp.config, tokens.access_token)).toMatchObject({ active: false });
   });
 
+  it('sends no code when the session, grant and code cannot be saved, and the same step works once the database does', async () => {
+    const saved = async () =>
+      Number(((await server.db('oidc_payloads').whereIn('model', ['Session', 'Grant', 'AuthorizationCode']).count({ n: '*' })) as { n: string | number }[])[0]!.n);
+    const before = await saved();
+    // The database refuses authorization codes, as it would refuse any write while it restarts.
+    await server.db.raw(`alter table oidc_payloads add constraint refuse_codes check (model <> 'AuthorizationCode') not valid`);
+    const browser = new Browser({ 'accept-language': 'en' });
+    let failed: Attempt;
+    try {
+      failed = await waitForResult(server, browser, await submitPhone(server, browser, await rp.begin(browser), INSTANT));
+      expect(failed.callback).toBeUndefined();
+      expect(failed.status).toBe(500);
+      expect(failed.url.pathname).toMatch(/^\/auth\//);
+      expect(failed.html).toContain('An unexpected error occurred');
+      expect(await saved()).toBe(before);
+    } finally {
+      await server.db.raw('alter table oidc_payloads drop constraint refuse_codes');
+    }
+    // Nothing of the login was lost: the browser kept its cookies and the interaction its result.
+    const retried = await browser.follow(failed.url, server.url);
+    expect(retried.left?.searchParams.get('code')).toBeTruthy();
+    const tokens = await redeem(rp, { ...failed, callback: retried.left! });
+    expect(tokens.claims()!.acr).toBe('urn:servicecore:qoa:mobileid-sim');
+  });
+
   it('ignores authorization parameters it does not know', async () => {
     const done = await logIn(new Browser(), { unknown_param: 'some value', 'x-vendor-extension': '1' });
     const tokens = await redeem(rp, done);

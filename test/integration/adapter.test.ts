@@ -134,6 +134,22 @@ describe('token reads and writes batched across requests', () => {
     expect(wrongModel).toBeUndefined();
   });
 
+  it('reads the session of a token that expires with it, by its uid, and no session otherwise', async () => {
+    const Adapter = createAdapter(db);
+    await new Adapter('Session').upsert('bs1', { jti: 'bs1', uid: 'bsu1', accountId: 'a1' }, 600);
+    const codes = new Adapter('AuthorizationCode');
+    await codes.upsert('bc1', { jti: 'bc1', grantId: 'bg1', expiresWithSession: true, sessionUid: 'bsu1' }, 600);
+    await codes.upsert('bc2', { jti: 'bc2', grantId: 'bg1', expiresWithSession: false, sessionUid: 'bsu1' }, 600);
+    await codes.upsert('bc3', { jti: 'bc3', grantId: 'bg1', expiresWithSession: true, sessionUid: 'ended' }, 600);
+
+    const batches = tokenBatches(db);
+    const [bound, unbound, ended] = await Promise.all(['bc1', 'bc2', 'bc3'].map((id) => batches.find({ model: 'AuthorizationCode', id, withSubject: false })));
+    expect(bound?.session_payload).toMatchObject({ jti: 'bs1', uid: 'bsu1', accountId: 'a1' });
+    expect(unbound?.session_payload).toBeNull();
+    expect(ended?.payload).toMatchObject({ jti: 'bc3' });
+    expect(ended?.session_payload).toBeNull();
+  });
+
   it('looks each token and its grant up by key, even before the table has statistics', async () => {
     const Adapter = createAdapter(db);
     const grants = new Adapter('Grant');
@@ -145,6 +161,7 @@ describe('token reads and writes batched across requests', () => {
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(plan).not.toMatch(/Seq Scan on oidc_payloads/);
     expect(plan).toMatch(/Index Cond: \(\(\(model\)::text = 'Grant'::text\) AND \(\(id\)::text = \(\w+\.grant_id\)::text\)\)/);
+    expect(plan).toMatch(/Index Scan using oidc_payloads_uid on oidc_payloads/);
   });
 
   it('commits the writes of concurrent requests together, each only if what it consumes was still unconsumed', async () => {
@@ -175,6 +192,29 @@ describe('token reads and writes batched across requests', () => {
     expect(await refresh.find('cr1-other')).toBeUndefined();
     expect(await refresh.find('cr3-next')).toBeUndefined();
     expect(await new Adapter('ClientCredentials').find('cc1')).toBeDefined();
+  });
+
+  it('commits an authorization request\'s writes in one go: saves, removals and the logins behind grants', async () => {
+    const Adapter = createAdapter(db);
+    const interactions = new Adapter('Interaction');
+    await interactions.upsert('ai1', { jti: 'ai1' }, 600);
+    const at = new Date();
+    const batches = tokenBatches(db);
+    const results = await Promise.all([
+      batches.commit({
+        consumes: [],
+        upserts: [upsert('Grant', 'ag1', 'unused'), upsert('AuthorizationCode', 'ac1', 'ag1')],
+        destroys: [{ model: 'Interaction', id: 'ai1' }],
+        grantLogins: [{ grantId: 'ag1', sessionUid: 'asu1', serial: 'SERIAL-A', at }],
+      }),
+      // A token request in the same turn: committed with it, its consumption checked as always.
+      batches.commit({ consumes: [{ model: 'AuthorizationCode', id: 'missing', at }], upserts: [upsert('AccessToken', 'aa1', 'ag1')] }),
+    ]);
+    expect(results).toEqual([true, false]);
+    expect(await interactions.find('ai1')).toBeUndefined();
+    expect(await new Adapter('AuthorizationCode').find('ac1')).toMatchObject({ jti: 'ac1', grantId: 'ag1' });
+    expect(await new Adapter('AccessToken').find('aa1')).toBeUndefined();
+    expect(await db('grant_logins').where({ grant_id: 'ag1' }).first('session_uid', 'serial')).toEqual({ session_uid: 'asu1', serial: 'SERIAL-A' });
   });
 
   it('fails the commits of a database it cannot reach, with the driver error', async () => {
