@@ -7,7 +7,7 @@
 import type { Context } from 'koa';
 import Provider, { type AdapterPayload } from 'oidc-provider';
 
-import type { Commit } from './token-batches.js';
+import type { Commit, Consume, Destroy } from './token-batches.js';
 import type { TokenSubjectRow } from './token-subject.js';
 
 export type Key = string;
@@ -45,8 +45,8 @@ export class RequestScope implements ScopeKind {
   readonly readSubject: boolean;
   /** Upserts, consumptions and removals waiting for the response, by model and id. */
   readonly upserts = new Map<Key, PendingUpsert>();
-  readonly consumes = new Map<Key, { model: string; id: string; at: Date }>();
-  readonly destroys = new Map<Key, { model: string; id: string }>();
+  readonly consumes = new Map<Key, Consume>();
+  readonly destroys = new Map<Key, Destroy>();
   /** Logins behind grants waiting for the response, by grant id. */
   readonly grantLogins = new Map<string, PendingGrantLogin>();
   /** Rows read in this request (grants read along with their tokens), by model and id. */
@@ -88,7 +88,7 @@ export class RequestScope implements ScopeKind {
 
   /** The writes to commit: a row both saved and consumed in this request is saved consumed. */
   writes(): Commit {
-    const consumes: { model: string; id: string; at: Date }[] = [];
+    const consumes: Consume[] = [];
     const upserts = new Map(this.upserts);
     for (const [key, c] of this.consumes) {
       const saved = upserts.get(key);
