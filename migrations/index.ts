@@ -14,6 +14,7 @@ import * as m007 from './007_freja_requests.js';
 import * as m008 from './008_manual_cases.js';
 import * as m009 from './009_ahv_checks.js';
 import * as m010 from './010_grant_logins.js';
+import * as m011 from './011_oidc_keys.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '008_manual_cases': m008,
   '009_ahv_checks': m009,
   '010_grant_logins': m010,
+  '011_oidc_keys': m011,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -61,8 +61,9 @@ export interface Commit {
 }
 
 /**
- * Live rows `t` of the looked-up keys, each with its grant, its session when the token expires with
- * it (oidc-provider checks that session next: a code, and tokens without offline access), and its
+ * Live rows `t` of the looked-up keys (`oidc_keys`, migrations/011: one row per key, so planned
+ * once for any number of keys), each with its grant, its session when the token expires with it
+ * (oidc-provider checks that session next: a code, and tokens without offline access), and its
  * subject. Each row is looked up by its key on its own (`lateral … limit 1`): a plain join leaves
  * the choice to the planner, which, before the table has statistics (a new database, its first
  * minute), chose to read every grant for each token.
@@ -71,7 +72,7 @@ export function findStatementText(withSubject: boolean): string {
   const live = `(p.expires_at is null or p.expires_at > $3)`;
   return `select k.n, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
               ss.payload as session_payload, ss.consumed_at as session_consumed_at${withSubject ? ', s.*' : ''}
-       from unnest($1::text[], $2::text[]) with ordinality as k(model, id, n)
+       from oidc_keys($1::text[], $2::text[]) k
        join lateral (select p.payload, p.consumed_at, p.grant_id from ${TABLE} p where p.model = k.model and p.id = k.id and ${live} limit 1) t on true
        left join lateral (select p.payload, p.consumed_at from ${TABLE} p where p.model = 'Grant' and p.id = t.grant_id and ${live} limit 1) g on true
        left join lateral (select p.payload, p.consumed_at from ${TABLE} p
@@ -100,10 +101,10 @@ const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.pa
 const COMMIT = statement(
   'oidc_tokens_commit',
   `with c as (
-          update ${TABLE} p set consumed_at = x.at
-            from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[]) as x(model, id, at, req)
+          update ${TABLE} p set consumed_at = ($3::timestamptz[])[x.n]
+            from oidc_keys($1::text[], $2::text[]) x
            where p.model = x.model and p.id = x.id and p.consumed_at is null
-       returning x.req),
+       returning ($4::int[])[x.n] as req),
         ok as (
           select r.req from unnest($5::int[], $6::int[]) as r(req, needed)
            where r.needed = (select count(*) from c where c.req = r.req)),
@@ -116,6 +117,9 @@ const COMMIT = statement(
 
 /** Saves rows when no request of the group consumes anything (client credentials). */
 const SAVE = statement('oidc_tokens_save', `${saveRows(1)} ${ON_CONFLICT}`);
+
+/** The batched statements, for tests of their plans. */
+export const TOKEN_STATEMENTS = { find: FIND, findWithSubject: FIND_WITH_SUBJECT, commit: COMMIT, save: SAVE } as const;
 
 type SavedArrays = [string[], string[], string[], (string | null)[], (string | null)[], (string | null)[], (Date | null)[], (Date | null)[], number[]];
 

@@ -4,7 +4,7 @@ import { createDb, type Db } from '../../src/db/index.js';
 import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
 import { recordGrantLogin, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
 import { run, statement } from '../../src/db/statements.js';
-import { findStatementText, tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
+import { findStatementText, TOKEN_STATEMENTS, tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
 import { loadTokenSubject } from '../../src/oidc/token-subject.js';
 import { migratedDb } from '../helpers/db.js';
 
@@ -162,6 +162,40 @@ describe('token reads and writes batched across requests', () => {
     expect(plan).not.toMatch(/Seq Scan on oidc_payloads/);
     expect(plan).toMatch(/Index Cond: \(\(\(model\)::text = 'Grant'::text\) AND \(\(id\)::text = \(\w+\.grant_id\)::text\)\)/);
     expect(plan).toMatch(/Index Scan using oidc_payloads_uid on oidc_payloads/);
+  });
+
+  it('plans the batched token statements once, each key looked up through its index', async () => {
+    // A table of a few hundred logins with statistics: small enough that reading it whole looked
+    // cheaper than the ten lookups by key PostgreSQL assumes for an array parameter.
+    await db.raw(`insert into oidc_payloads (model, id, payload, grant_id, uid, expires_at, consumed_at)
+      select m.model, m.model || i, jsonb_build_object('jti', m.model || i, 'pad', repeat('x', 500)), 'kg' || i,
+             case when m.model = 'Session' then 'ku' || i end, now() + interval '1 hour', case when m.model = 'AuthorizationCode' and i % 4 > 0 then now() end
+        from generate_series(1, 400) i, (values ('AuthorizationCode'), ('Grant'), ('Session')) as m(model)`);
+    await db.raw('analyze oidc_payloads');
+    const none = (n: number) => Array(n).fill(`'{}'`);
+    const cases = [
+      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, ...none(17)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
+      ['plan_find', TOKEN_STATEMENTS.findWithSubject.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using oidc_payloads_uid/]],
+    ] as const;
+    const trx = await db.transaction();
+    try {
+      for (const [name, text, args, uses] of cases) {
+        await trx.raw(`prepare ${name} as ${text}`);
+        // PostgreSQL plans the first five executions for their values, then keeps a generic plan if it is no dearer.
+        for (let i = 0; i < 6; i++) await trx.raw(`execute ${name}(${args.join(', ')})`);
+        const { rows } = await trx.raw(`select generic_plans from pg_prepared_statements where name = '${name}'`);
+        expect(Number(rows[0].generic_plans), name).toBeGreaterThan(0);
+        await trx.raw('set local plan_cache_mode = force_generic_plan');
+        const explained = await trx.raw(`explain (costs off) execute ${name}(${args.join(', ')})`);
+        const plan = (explained.rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+        expect(plan, name).not.toMatch(/Seq Scan on oidc_payloads/);
+        for (const index of uses) expect(plan, name).toMatch(index);
+        await trx.raw('set local plan_cache_mode = auto');
+      }
+    } finally {
+      await trx.rollback();
+      for (const [name] of cases) await db.raw(`deallocate ${name}`).catch(() => undefined);
+    }
   });
 
   it('commits the writes of concurrent requests together, each only if what it consumes was still unconsumed', async () => {
