@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 
 import { asDate, type Db } from '../db/index.js';
+import { writeOf, type Write } from '../db/statements.js';
 
 export interface Account {
   id: string;
@@ -82,8 +83,9 @@ export async function findOrCreateAccount(db: Db, msisdn: string, serial?: strin
   return { account: existing, created: false };
 }
 
-export async function recordLogin(db: Db, id: string, login: LastLogin): Promise<void> {
-  await db('accounts').where({ id }).update({ last_login_at: new Date(login.at), last_login: JSON.stringify(login) });
+/** What the latest login proved, as a write to run with the rest of the login's (src/db/statements.ts `runWrites`). */
+export function recordLoginWrite(db: Db, id: string, login: LastLogin): Write {
+  return writeOf(db('accounts').where({ id }).update({ last_login_at: new Date(login.at), last_login: JSON.stringify(login) }));
 }
 
 /** Pin a new Mobile ID serial (after a verified re-activation, or by an administrator). */

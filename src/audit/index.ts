@@ -3,6 +3,7 @@
  * Never write full phone or AHV numbers into it; pass masked values or account ids.
  */
 import type { Db } from '../db/index.js';
+import { writeOf, type Write } from '../db/statements.js';
 
 export interface AuditEvent {
   actor: string;
@@ -15,8 +16,8 @@ export interface AuditEvent {
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
-export async function audit(db: Db, event: AuditEvent): Promise<void> {
-  await db('audit_events').insert({
+const insertQuery = (db: Db, event: AuditEvent) =>
+  db('audit_events').insert({
     actor: event.actor,
     action: event.action,
     subject: event.subject ?? null,
@@ -24,7 +25,13 @@ export async function audit(db: Db, event: AuditEvent): Promise<void> {
     after: json(event.after),
     detail: json(event.detail),
   });
+
+export async function audit(db: Db, event: AuditEvent): Promise<void> {
+  await insertQuery(db, event);
 }
+
+/** An audit event as a write to run with the change it records (src/db/statements.ts `runWrites`). */
+export const auditWrite = (db: Db, event: AuditEvent): Write => writeOf(insertQuery(db, event));
 
 export async function auditTrail(db: Db, subject: string, limit = 100): Promise<(AuditEvent & { at: Date })[]> {
   return db('audit_events').where({ subject }).orderBy('id', 'desc').limit(limit).select('at', 'actor', 'action', 'subject', 'before', 'after', 'detail');

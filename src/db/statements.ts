@@ -10,6 +10,8 @@
  * can ask for `plan: 'each'`: sent unnamed, PostgreSQL plans them for their values every time.
  * Everything else goes through knex.
  */
+import type { Knex } from 'knex';
+
 import type { Db } from './index.js';
 
 export interface Statement {
@@ -57,4 +59,36 @@ export async function run<R = Record<string, unknown>>(db: Db, stmt: Statement, 
   } finally {
     await client.releaseConnection(connection);
   }
+}
+
+/**
+ * A write (insert, update or delete) to run with others: SQL with parameters `$1…$n` and their
+ * values. The text holds no other `$` (no literals, no dollar quoting): its parameters are
+ * renumbered when it joins others.
+ */
+export interface Write {
+  text: string;
+  values: unknown[];
+}
+
+/** The write a knex query builder stands for, to run with others in `runWrites`. */
+export function writeOf(query: Knex.QueryBuilder): Write {
+  const { sql, bindings } = query.toSQL().toNative();
+  return { text: sql, values: bindings.map((v) => (v === undefined ? null : v)) };
+}
+
+/**
+ * Several writes to different tables in one statement (data-modifying `with` parts): one round
+ * trip, and one transaction, so either all of them are written or none.
+ */
+export async function runWrites(db: Db, writes: readonly Write[]): Promise<void> {
+  const values: unknown[] = [];
+  const parts = writes.map((write, i) => {
+    const offset = values.length;
+    values.push(...write.values);
+    return `w${i} as (${write.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
+  });
+  const text = `with ${parts.join(', ')} select 1`;
+  // The texts vary with the columns written: planned for their values, never prepared by name.
+  await run(db, { name: '', text, plan: 'each' }, values);
 }

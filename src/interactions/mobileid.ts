@@ -7,9 +7,10 @@ import type { Context } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 
-import { compareSerial, findOrCreateAccount, pinSerial, recordLogin, type SerialPolicy } from '../accounts/index.js';
-import { audit } from '../audit/index.js';
+import { compareSerial, findOrCreateAccount, pinSerial, recordLoginWrite, type SerialPolicy } from '../accounts/index.js';
+import { audit, auditWrite } from '../audit/index.js';
 import type { Db } from '../db/index.js';
+import { runWrites } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskMsisdn } from '../mobileid/index.js';
@@ -169,21 +170,24 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
           throw new AppError({ code: 'serial_mismatch', status: 403, messageKey: 'mobileid.serial.rejected' });
         }
       }
-      await recordLogin(db, account.id, {
-        method: result.method,
-        serial: result.serial,
-        serialMismatch,
-        amr: result.amr,
-        location: result.location,
-        at: result.signedAt,
-      });
-      await audit(db, {
-        actor: `account:${account.id}`,
-        action: created ? 'account.created' : 'login',
-        subject: `account:${account.id}`,
-        detail: { method: result.method, client: details.params.client_id, serialMismatch },
-      });
-      await logins.markCompleted(state.id, account.id);
+      // The login, its audit event and the hand-over to the policy step: written together or not at all.
+      await runWrites(db, [
+        recordLoginWrite(db, account.id, {
+          method: result.method,
+          serial: result.serial,
+          serialMismatch,
+          amr: result.amr,
+          location: result.location,
+          at: result.signedAt,
+        }),
+        auditWrite(db, {
+          actor: `account:${account.id}`,
+          action: created ? 'account.created' : 'login',
+          subject: `account:${account.id}`,
+          detail: { method: result.method, client: details.params.client_id, serialMismatch },
+        }),
+        logins.completedWrite(state.id, account.id),
+      ]);
       if (serialMismatch) {
         // Downgrade: the login goes through, but the user is told why verifications need redoing.
         return h.page(ctx, 'mobileid_serial.njk', h.locale(ctx, details), { continueUrl: deps.stepUpPath(details.uid, state.id) });

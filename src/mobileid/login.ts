@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 
 import { asDate, type Db } from '../db/index.js';
-import { run, statement } from '../db/statements.js';
+import { run, statement, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import type { CertificateStore } from './certificates.js';
 import type { MobileIdClient } from './client.js';
@@ -420,8 +420,9 @@ export class MobileIdLogins {
   }
 
   /** The account step is done: the login now belongs to `accountId` and cannot be replayed. */
-  async markCompleted(id: string, accountId: string): Promise<void> {
-    await run(this.db, SQL.completed, [id, JSON.stringify({ accountId })]);
+  /** Hands a verified login over to the policy step, as a write to run with the account step's (`runWrites`). */
+  completedWrite(id: string, accountId: string): Write {
+    return { text: SQL.completed.text, values: [id, JSON.stringify({ accountId })] };
   }
 
   /** The account step refused the login (e.g. a changed serial under the reject policy). */
