@@ -419,8 +419,10 @@ export class MobileIdLogins {
     return rows[0];
   }
 
-  /** The account step is done: the login now belongs to `accountId` and cannot be replayed. */
-  /** Hands a verified login over to the policy step, as a write to run with the account step's (`runWrites`). */
+  /**
+   * The account step is done: the login now belongs to `accountId`, goes on to the policy step and
+   * cannot be replayed. A write to run with the account step's own (`runWrites`).
+   */
   completedWrite(id: string, accountId: string): Write {
     return { text: SQL.completed.text, values: [id, JSON.stringify({ accountId })] };
   }
