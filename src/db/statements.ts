@@ -88,7 +88,6 @@ export async function runWrites(db: Db, writes: readonly Write[]): Promise<void>
     values.push(...write.values);
     return `w${i} as (${write.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
   });
-  const text = `with ${parts.join(', ')} select 1`;
   // The texts vary with the columns written: planned for their values, never prepared by name.
-  await run(db, { name: '', text, plan: 'each' }, values);
+  await run(db, statement('', `with ${parts.join(', ')} select 1`, { plan: 'each' }), values);
 }

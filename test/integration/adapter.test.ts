@@ -4,7 +4,7 @@ import { createDb, type Db } from '../../src/db/index.js';
 import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
 import { recordGrantLogin, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
 import { run, statement } from '../../src/db/statements.js';
-import { findStatementText, TOKEN_STATEMENTS, tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
+import { TOKEN_STATEMENTS, tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
 import { loadTokenSubject } from '../../src/oidc/token-subject.js';
 import { migratedDb } from '../helpers/db.js';
 
@@ -156,7 +156,7 @@ describe('token reads and writes batched across requests', () => {
     // A new database: a few hundred grants, never analysed.
     for (let i = 0; i < 300; i++) await grants.upsert(`pg${i}`, { jti: `pg${i}`, accountId: 'a1' }, 600);
     await new Adapter('RefreshToken').upsert('pr1', { jti: 'pr1', grantId: 'pg7' }, 600);
-    const explain = statement('explain_tokens_find', `explain (costs off) ${findStatementText(true)}`, { plan: 'each' });
+    const explain = statement('explain_tokens_find', `explain (costs off) ${TOKEN_STATEMENTS.findWithSubject.text}`, { plan: 'each' });
     const { rows } = await run<{ 'QUERY PLAN': string }>(db, explain, [['RefreshToken'], ['pr1'], new Date()]);
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(plan).not.toMatch(/Seq Scan on oidc_payloads/);
