@@ -1,5 +1,5 @@
 /**
- * X.509 helpers for Mobile ID: the pkijs crypto engine (set once, here), PEM loading, the
+ * X.509 helpers for Mobile ID: the pkijs crypto engine (crypto-engine.ts, set once, here), PEM loading, the
  * default trust stores shipped in `trust/`, and a readable description of a certificate.
  */
 import { readFileSync } from 'node:fs';
@@ -10,9 +10,10 @@ import * as pkijs from 'pkijs';
 
 import { ConfigError } from '../errors.js';
 
-/** Node's WebCrypto for pkijs; passed explicitly to every pkijs call of this domain. */
-export const pkiCrypto: pkijs.ICryptoEngine = new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: globalThis.crypto });
-pkijs.setEngine('node-webcrypto', pkiCrypto);
+import { pkiCrypto } from './crypto-engine.js';
+
+export { pkiCrypto };
+pkijs.setEngine(pkiCrypto.name, pkiCrypto);
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
 

@@ -138,7 +138,13 @@ function signedDataOf(fields: asn1js.AsnType[], certificates: pkijs.Certificate[
   return { sd, certificates };
 }
 
-/** The usual case: asn1js decodes the fields, each certificate is parsed once per distinct certificate. */
+/**
+ * The usual case: asn1js decodes the fields, each certificate is parsed once per distinct
+ * certificate, and pkijs reads each field on its own. (Reading the SignedData as a whole would have
+ * pkijs build and compare its full schema at every login, certificates and CRLs included, though the
+ * outline has taken the certificates out: that cost more than all the rest of a verification.)
+ * A SignedData with CRLs, or fields out of place, is read as a whole, which names what is wrong.
+ */
 function fromOutline(outline: SignedDataOutline): ParsedSignedData {
   const fields = outline.fields.map((bytes) => {
     const decoded = asn1js.fromBER(bytes);
@@ -146,7 +152,28 @@ function fromOutline(outline: SignedDataOutline): ParsedSignedData {
     return decoded.result;
   });
   const certificates = outline.certificates.map((bytes, i) => certificateOf(bytes, i, () => pkijs.Certificate.fromBER(bytes)));
-  return signedDataOf(fields, certificates);
+  const [version, digestAlgorithms, encapContentInfo, signerInfos, ...more] = fields;
+  if (
+    more.length > 0 ||
+    !(version instanceof asn1js.Integer) ||
+    !(digestAlgorithms instanceof asn1js.Set) ||
+    !(encapContentInfo instanceof asn1js.Sequence) ||
+    !(signerInfos instanceof asn1js.Set)
+  ) {
+    return signedDataOf(fields, certificates);
+  }
+  try {
+    const sd = new pkijs.SignedData({
+      version: version.valueBlock.valueDec,
+      digestAlgorithms: digestAlgorithms.valueBlock.value.map((schema) => new pkijs.AlgorithmIdentifier({ schema })),
+      encapContentInfo: new pkijs.EncapsulatedContentInfo({ schema: encapContentInfo }),
+      signerInfos: signerInfos.valueBlock.value.map((schema) => new pkijs.SignerInfo({ schema })),
+      certificates,
+    });
+    return { sd, certificates };
+  } catch (cause) {
+    throw fail('format', `SignedData cannot be parsed (${errorText(cause)})`, cause);
+  }
 }
 
 /** Anything that has no plain outline: asn1js decodes it all (and says what is wrong with it). */
@@ -239,7 +266,7 @@ async function checkSignedAttributes(signerInfo: pkijs.SignerInfo, content: Uint
   }
   const digest = singleAttribute(signerInfo, OID.messageDigest);
   if (!(digest instanceof asn1js.OctetString)) throw fail('attributes', 'messageDigest attribute is not an OCTET STRING');
-  const actual = Buffer.from(await globalThis.crypto.subtle.digest(digestName, content));
+  const actual = Buffer.from(await pkiCrypto.digest(digestName, content));
   if (!actual.equals(Buffer.from(digest.valueBlock.valueHexView))) {
     throw fail('attributes', 'messageDigest attribute does not match the signed content');
   }
