@@ -9,7 +9,9 @@
  * - finding a token reads its grant in the same statement, and the grant is then served from the
  *   request instead of a second read; so is the session of a token that expires with it (a code,
  *   tokens without offline access), which oidc-provider looks up by uid; at the token and userinfo
- *   endpoints the same statement reads the account the token is about (src/oidc/token-subject.ts);
+ *   endpoints the same statement reads the account the token is about (src/oidc/token-subject.ts),
+ *   and at the authorization endpoint the account of the session, or of the interaction's login
+ *   being resumed, is read with it;
  * - at the token endpoint, writes (consuming the code or refresh token, saving the new tokens) are
  *   collected and committed together just before a successful response is sent. The consumption
  *   is conditional: when another request consumed the same code or refresh token in the meantime,
@@ -29,7 +31,7 @@ import { run, statement, type Statement } from '../db/statements.js';
 import { sweepGrantLogins } from './grant-logins.js';
 import { currentScope, keyOf, RequestScope, runInScope } from './request-scope.js';
 import { saveRow, tokenBatches } from './token-batches.js';
-import { keepTokenSubject } from './token-subject.js';
+import { keepTokenSubject, loginAccountId, SUBJECT_OF_LOGIN, type TokenSubjectRow } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
 
@@ -47,6 +49,10 @@ function toPayload(row: Row | undefined): AdapterPayload | undefined {
 const LIVE = '(expires_at is null or expires_at > $2)';
 const SQL = {
   find: statement('oidc_find', `select payload, consumed_at from ${TABLE} where model = $1 and id = $3 and ${LIVE}`),
+  findWithSubject: statement(
+    'oidc_find_with_subject',
+    `select t.payload, t.consumed_at, s.* from ${TABLE} t ${SUBJECT_OF_LOGIN} where t.model = $1 and t.id = $3 and ${LIVE}`,
+  ),
   findByUid: statement('oidc_find_by_uid', `select payload, consumed_at from ${TABLE} where model = $1 and uid = $3 and ${LIVE} limit 1`),
   findByUserCode: statement('oidc_find_by_user_code', `select payload, consumed_at from ${TABLE} where model = $1 and user_code = $3 and ${LIVE} limit 1`),
   consume: statement('oidc_consume', `update ${TABLE} set consumed_at = $3 where model = $1 and id = $2`),
@@ -56,6 +62,8 @@ const SQL = {
 
 /** Models whose rows carry a grant id and whose grant is read right after them. */
 const GRANT_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+/** Models read with the account of their login where the account is then loaded (the authorization endpoint). */
+const LOGIN_BOUND = new Set(['Session', 'Interaction']);
 
 export interface ScopeOptions {
   /** Path of the token endpoint, whose writes are committed together (default `/token`). */
@@ -90,7 +98,7 @@ export function providerRequestScope(db: Db, opts: ScopeOptions): Middleware {
       // The authorization request and its resumption after the login: the interaction, the
       // session, the grant and the code go to the database in one statement before the browser
       // is sent on. Written whatever the response, as the provider would have written them.
-      const scope = new RequestScope({ deferWrites: 'saves', readSubject: false });
+      const scope = new RequestScope({ deferWrites: 'saves', readSubject: true });
       await runInScope(ctx, scope, next);
       const writes = scope.writes();
       if (!writes.upserts.length && !writes.destroys?.length && !writes.grantLogins?.length) return;
@@ -166,6 +174,16 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
     return payload;
   };
 
+  /** A session or an interaction with the account it is about, kept in the request for `findAccount`. */
+  const findWithSubject = async (model: string, id: string): Promise<AdapterPayload | undefined> => {
+    const { rows } = await run<Row & TokenSubjectRow>(db, SQL.findWithSubject, [model, new Date(), id]);
+    const row = rows[0];
+    const payload = toPayload(row);
+    const accountId = loginAccountId(model, payload);
+    if (row && accountId) keepTokenSubject(accountId, undefined, row);
+    return payload;
+  };
+
   return class KnexAdapter implements Adapter {
     readonly name: string;
 
@@ -197,7 +215,13 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
         const payload = scope.read.get(key);
         return payload && scope.consumes.has(key) ? { ...payload, consumed: true } : payload;
       }
-      const payload = scope && GRANT_BOUND.has(this.name) ? await findToken(scope, this.name, id) : await findOne(SQL.find, this.name, id);
+      const payload = !scope
+        ? await findOne(SQL.find, this.name, id)
+        : GRANT_BOUND.has(this.name)
+          ? await findToken(scope, this.name, id)
+          : scope.readSubject && LOGIN_BOUND.has(this.name)
+            ? await findWithSubject(this.name, id)
+            : await findOne(SQL.find, this.name, id);
       if (scope) scope.read.set(key, payload);
       if (this.name === 'Client' && clientCacheMs > 0) {
         if (clientCache.size > 1000) clientCache.clear();

@@ -36,7 +36,10 @@ export interface ScopeKind {
    * the authorization endpoint (saves and removals; a consumption is written at once).
    */
   deferWrites: 'all' | 'saves' | false;
-  /** A token found is read with the account it is about (endpoints that compute claims). */
+  /**
+   * A token found is read with the account it is about (endpoints that compute claims); so are a
+   * session and an interaction (the authorization endpoint, which loads the session's account).
+   */
   readSubject: boolean;
 }
 

@@ -3,6 +3,8 @@
  * and userinfo call needs it): the account, its verifications, and the Mobile ID serial of the
  * login behind the token's grant (src/oidc/grant-logins.ts). At the token and userinfo endpoints
  * it is read together with the token itself (src/oidc/adapter.ts), and taken from the request.
+ * At the authorization endpoint, where the account of the session is loaded without a grant, it is
+ * read together with the session, or with the interaction whose login is being resumed.
  */
 import { accountFromRow, type Account, type AccountRow } from '../accounts/index.js';
 import type { Db } from '../db/index.js';
@@ -36,6 +38,22 @@ function subjectColumns(accountId: string, grantId: string): string {
 
 /** A lateral join adding the subject columns of the token row `t` (its accountId and grant). */
 export const SUBJECT_OF_TOKEN = `left join lateral (${subjectColumns(`t.payload->>'accountId'`, 't.grant_id')}) s on true`;
+
+/**
+ * The account a Session row is about, or the account an Interaction row's login result names (the
+ * one the session takes when the authorization request is resumed): as SQL of the row `t`, and
+ * from a payload.
+ */
+const LOGIN_ACCOUNT_ID = `case t.model when 'Session' then t.payload->>'accountId' else t.payload #>> '{result,login,accountId}' end`;
+
+export function loginAccountId(model: string, payload: Record<string, unknown> | undefined): string | undefined {
+  const login = (payload?.result as { login?: { accountId?: unknown } } | undefined)?.login;
+  const id = model === 'Session' ? payload?.accountId : login?.accountId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** A lateral join adding the subject columns (without a grant) of the session or interaction row `t`. */
+export const SUBJECT_OF_LOGIN = `left join lateral (${subjectColumns(LOGIN_ACCOUNT_ID, 'null')}) s on true`;
 
 const LOAD = statement('token_subject', subjectColumns('$1::text', '$2'));
 

@@ -1,9 +1,14 @@
+import type { Context } from 'koa';
+import providerRequests from 'oidc-provider/lib/helpers/als.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { findOrCreateAccount } from '../../src/accounts/index.js';
 
 import { createDb, type Db } from '../../src/db/index.js';
 import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
 import { recordGrantLogin, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
 import { run, statement } from '../../src/db/statements.js';
+import { RequestScope, runInScope, type ScopeKind } from '../../src/oidc/request-scope.js';
 import { TOKEN_STATEMENTS, tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
 import { loadTokenSubject } from '../../src/oidc/token-subject.js';
 import { migratedDb } from '../helpers/db.js';
@@ -266,6 +271,59 @@ describe('token reads and writes batched across requests', () => {
   it('reads no subject for a token whose account does not exist', async () => {
     expect(await loadTokenSubject(db, '6f1c2b9e-8a47-4d3e-9b1a-2c5d7e8f9a0b', 'g1')).toBeUndefined();
     expect(await loadTokenSubject(db, 'not-a-uuid', 'g1')).toBeUndefined();
+  });
+});
+
+describe('the account read along with a session or an interaction', () => {
+  /** Runs `fn` as oidc-provider runs the handling of a request, in a request scope of this kind. */
+  const inRequest = <T>(kind: ScopeKind, fn: () => Promise<T>): Promise<T> => {
+    const ctx = {} as Context;
+    return providerRequests.run(ctx, () => runInScope(ctx, new RequestScope(kind), fn));
+  };
+  const authorization: ScopeKind = { deferWrites: 'saves', readSubject: true };
+
+  it('keeps the account of the login being resumed, and of a session, for the account lookup of the same request', async () => {
+    const { account } = await findOrCreateAccount(db, '+41790000101', 'MIDCHEA1');
+    const other = (await findOrCreateAccount(db, '+41790000102', 'MIDCHEA2')).account;
+    const Adapter = createAdapter(db);
+    await new Adapter('Interaction').upsert('ri1', { jti: 'ri1', kind: 'Interaction', result: { login: { accountId: account.id } } }, 600);
+    await new Adapter('Session').upsert('rs1', { jti: 'rs1', uid: 'rsu1', accountId: other.id }, 600);
+
+    const seen = await inRequest(authorization, async () => {
+      const interaction = await new Adapter('Interaction').find('ri1');
+      const session = await new Adapter('Session').find('rs1');
+      // Gone from the table now: what the lookups below return was read with the rows above.
+      await db('accounts').whereIn('id', [account.id, other.id]).update({ msisdn: db.raw(`msisdn || '-moved'`) });
+      return {
+        interaction,
+        session,
+        resumed: await loadTokenSubject(db, account.id, undefined),
+        sessionAccount: await loadTokenSubject(db, other.id, undefined),
+      };
+    });
+    expect(seen.interaction).toMatchObject({ jti: 'ri1', result: { login: { accountId: account.id } } });
+    expect(seen.session).toMatchObject({ jti: 'rs1', accountId: other.id });
+    expect(seen.resumed?.account).toMatchObject({ id: account.id, msisdn: '+41790000101' });
+    expect(seen.resumed?.serial).toBeNull();
+    expect(seen.sessionAccount?.account).toMatchObject({ id: other.id, msisdn: '+41790000102' });
+    // Outside such a request, the account is read as it is now.
+    expect((await loadTokenSubject(db, account.id, undefined))?.account.msisdn).toBe('+41790000101-moved');
+  });
+
+  it('reads no account for an interaction without a login, or whose account does not exist', async () => {
+    const Adapter = createAdapter(db);
+    await new Adapter('Interaction').upsert('ri2', { jti: 'ri2', kind: 'Interaction' }, 600);
+    await new Adapter('Interaction').upsert('ri3', { jti: 'ri3', kind: 'Interaction', result: { login: { accountId: '6f1c2b9e-8a47-4d3e-9b1a-2c5d7e8f9a0b' } } }, 600);
+    const seen = await inRequest(authorization, async () => ({
+      plain: await new Adapter('Interaction').find('ri2'),
+      unknown: await new Adapter('Interaction').find('ri3'),
+      account: await loadTokenSubject(db, '6f1c2b9e-8a47-4d3e-9b1a-2c5d7e8f9a0b', undefined),
+      missing: await new Adapter('Interaction').find('nope'),
+    }));
+    expect(seen.plain).toMatchObject({ jti: 'ri2' });
+    expect(seen.unknown).toMatchObject({ jti: 'ri3' });
+    expect(seen.account).toBeUndefined();
+    expect(seen.missing).toBeUndefined();
   });
 });
 
