@@ -87,6 +87,9 @@ async function policyRequest(provider: Provider, details: Details): Promise<Poli
   return { values, essential, minimum: await clientMinimum(provider, String(details.params.client_id)) };
 }
 
+/** Whether the relying party asked for more than the first factor (acr values or a client minimum). */
+const asksBeyondFirstFactor = (request: PolicyRequest): boolean => request.values.length > 0 || Boolean(request.minimum);
+
 /** The acr of the first factor alone: its Level of Trust's system name. */
 const baseAcr = (catalogue: PolicyCatalogue, login: CompletedLogin): string => qoaSystemName(catalogue, login.facts.qoaMethod) ?? login.facts.qoaMethod;
 
@@ -104,7 +107,7 @@ async function finishWith(h: InteractionHelpers, ctx: Context, login: CompletedL
 export async function continueLogin(deps: StepUpDeps, h: InteractionHelpers, ctx: Context, details: Details, login: CompletedLogin, loginId: string): Promise<void> {
   const request = await policyRequest(deps.provider, details);
   const catalogue = await deps.catalogue();
-  if (request.values.length === 0 && !request.minimum) return finishWith(h, ctx, login, baseAcr(catalogue, login));
+  if (!asksBeyondFirstFactor(request)) return finishWith(h, ctx, login, baseAcr(catalogue, login));
   const evaluation = evaluateLogin(catalogue, await listVerifications(deps.db, login.accountId), login.facts, request);
   if (evaluation.satisfied) return finishWith(h, ctx, login, evaluation.satisfied);
   ctx.status = 303;
@@ -129,7 +132,7 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
       const verifications = await listVerifications(db, login.accountId);
       const request = await policyRequest(provider, details);
       const evaluation = evaluateLogin(catalogue, verifications, login.facts, request);
-      return { details, login, catalogue, verifications, evaluation, values: request.values, minimum: request.minimum };
+      return { details, login, catalogue, verifications, evaluation, request, minimum: request.minimum };
     }
 
     function stepUpContext(ctx: Context, details: Details, login: CompletedLogin): StepUpContext {
@@ -153,7 +156,7 @@ export function stepUpRoutes(deps: StepUpDeps, methodRoutes: MethodRoutes[] = []
 
     router.get('/interaction/:uid/stepup/:loginId', async (ctx) => {
       const c = await context(ctx);
-      if (c.values.length === 0 && !c.minimum) return finishWith(h, ctx, c.login, baseAcr(c.catalogue, c.login));
+      if (!asksBeyondFirstFactor(c.request)) return finishWith(h, ctx, c.login, baseAcr(c.catalogue, c.login));
       if (c.evaluation.satisfied) return finishWith(h, ctx, c.login, c.evaluation.satisfied);
       const locale = h.locale(ctx, c.details);
       const client = await provider.Client.find(String(c.details.params.client_id));

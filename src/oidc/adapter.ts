@@ -215,11 +215,10 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
         const payload = scope.read.get(key);
         return payload && scope.consumes.has(key) ? { ...payload, consumed: true } : payload;
       }
-      const payload = !scope
-        ? await findOne(SQL.find, this.name, id)
-        : GRANT_BOUND.has(this.name)
+      const payload =
+        scope && GRANT_BOUND.has(this.name)
           ? await findToken(scope, this.name, id)
-          : scope.readSubject && LOGIN_BOUND.has(this.name)
+          : scope?.readSubject && LOGIN_BOUND.has(this.name)
             ? await findWithSubject(this.name, id)
             : await findOne(SQL.find, this.name, id);
       if (scope) scope.read.set(key, payload);
