@@ -40,7 +40,7 @@ export function composeApp(deps: AppDeps): Provider {
   });
 
   const extensions = deps.extendInteractions ?? [];
-  const interactions = interactionRouter({ config, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) });
+  const interactions = interactionRouter({ config, db, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) });
 
   provider.use(requestContext(deps.log));
   provider.use(publishedDocuments(['/.well-known/openid-configuration', '/jwks']));

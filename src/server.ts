@@ -149,7 +149,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         policy: mobileId.policy,
         levels: async () => geofencedLevels(await catalogue.get()),
         stepUpPath,
-        continueLogin: (h, ctx, details, login, loginId) => continueLogin(stepUp, h, ctx, details, login, loginId),
+        continueLogin: (h, ctx, details, login, loginId, writes) => continueLogin(stepUp, h, ctx, details, login, loginId, writes),
         serialPolicy: config.mobileId.serialPolicy,
         pagePollMs: Math.min(2000, config.mobileId.pollIntervalMs),
       }),

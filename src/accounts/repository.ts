@@ -67,9 +67,15 @@ export async function findAccountByMsisdn(db: Db, msisdn: string): Promise<Accou
  * first Mobile ID login, or unpinned when an administrator grants a role before the person ever
  * logged in (the first login then pins it).
  */
-export async function findOrCreateAccount(db: Db, msisdn: string, serial?: string): Promise<{ account: Account; created: boolean }> {
+export async function findOrCreateAccount(
+  db: Db,
+  msisdn: string,
+  serial?: string,
+  /** The number's account row when the caller has just read it (null: there was none). */
+  read?: AccountRow | null,
+): Promise<{ account: Account; created: boolean }> {
   // Most logins are by people who have logged in before: look first, insert only when missing.
-  const known = await findAccountByMsisdn(db, msisdn);
+  const known = read === undefined ? await findAccountByMsisdn(db, msisdn) : read && accountFromRow(read);
   if (known) return { account: known, created: false };
   const now = new Date();
   const inserted = (await db('accounts')

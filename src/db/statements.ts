@@ -10,6 +10,8 @@
  * can ask for `plan: 'each'`: sent unnamed, PostgreSQL plans them for their values every time.
  * Everything else goes through knex.
  */
+import crypto from 'node:crypto';
+
 import type { Knex } from 'knex';
 
 import type { Db } from './index.js';
@@ -79,15 +81,18 @@ export function writeOf(query: Knex.QueryBuilder): Write {
 
 /**
  * Several writes to different tables in one statement (data-modifying `with` parts): one round
- * trip, and one transaction, so either all of them are written or none.
+ * trip, and one transaction, so either all of them are written or none. The statement is prepared
+ * under a name of its text: a connection plans each combination of writes once. (The writes joined
+ * here are inserts and changes of rows by their key, whose generic plans are as good as any.)
  */
 export async function runWrites(db: Db, writes: readonly Write[]): Promise<void> {
+  if (!writes.length) return;
   const values: unknown[] = [];
   const parts = writes.map((write, i) => {
     const offset = values.length;
     values.push(...write.values);
     return `w${i} as (${write.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
   });
-  // The texts vary with the columns written: planned for their values, never prepared by name.
-  await run(db, statement('', `with ${parts.join(', ')} select 1`, { plan: 'each' }), values);
+  const text = `with ${parts.join(', ')} select 1`;
+  await run(db, statement(`writes_${crypto.createHash('sha1').update(text).digest('base64url')}`, text), values);
 }

@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import { compareSerial, findOrCreateAccount, pinSerial, recordLoginWrite, type SerialPolicy } from '../accounts/index.js';
 import { audit, auditWrite } from '../audit/index.js';
 import type { Db } from '../db/index.js';
-import { runWrites } from '../db/statements.js';
+import { runWrites, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskMsisdn } from '../mobileid/index.js';
@@ -32,7 +32,7 @@ export interface MobileIdRouteDeps {
   /** Where the login continues once the account is known: the policy (step-up) step. */
   stepUpPath(uid: string, loginId: string): string;
   /** The policy step, in the request that finished the account step (src/interactions/stepup.ts). */
-  continueLogin(h: InteractionHelpers, ctx: Context, details: Details, login: CompletedLogin, loginId: string): Promise<void>;
+  continueLogin(h: InteractionHelpers, ctx: Context, details: Details, login: CompletedLogin, loginId: string, writes: readonly Write[]): Promise<void>;
   serialPolicy: SerialPolicy;
   /** How often the waiting page asks for the state, in ms. */
   pagePollMs: number;
@@ -93,7 +93,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       // The interaction is loaded only to finish the login; waiting and failure pages need the
       // browser's interaction cookie and the language the login was started in.
       const uid = browserInteraction(ctx);
-      const state = await ownState(uid, ctx.params.id!);
+      const state = await ownState(uid, ctx.params.id!, true);
       if (state.status === 'signed') return finishLogin(ctx, await h.details(ctx), state);
       if (state.status === 'completed') {
         ctx.status = 303;
@@ -140,9 +140,12 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       return uid;
     }
 
-    /** The login state, refreshed from Mobile ID when due; only for the interaction that started it. */
-    async function ownState(uid: string, id: string): Promise<LoginState> {
-      const state = await logins.check(id);
+    /**
+     * The login state, refreshed from Mobile ID when due; only for the interaction that started it.
+     * `finishing`: a signature verified now is finished in this request and stored with the account step.
+     */
+    async function ownState(uid: string, id: string, finishing = false): Promise<LoginState> {
+      const state = await logins.check(id, { finishing });
       if (state.interactionUid !== uid) throw loginNotFound();
       return state;
     }
@@ -150,7 +153,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
     async function finishLogin(ctx: Context, details: Details, state: LoginState): Promise<void> {
       const result = state.result!;
       const log = ctx.state.log as Logger;
-      const { account, created } = await findOrCreateAccount(db, result.msisdn, result.serial);
+      const { account, created } = await findOrCreateAccount(db, result.msisdn, result.serial, state.account);
       const check = compareSerial(account.mobileidSerial, result.serial);
       let serialMismatch = false;
       if (check === 'first') await pinSerial(db, account.id, result.serial);
@@ -170,8 +173,10 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
           throw new AppError({ code: 'serial_mismatch', status: 403, messageKey: 'mobileid.serial.rejected' });
         }
       }
-      // The login, its audit event and the hand-over to the policy step: written together or not at all.
-      await runWrites(db, [
+      // The login, its audit event and the hand-over to the policy step (with the verified
+      // signature, when this request verified it): written together, with the finished
+      // interaction when the login finishes here, or not at all.
+      const writes = [
         recordLoginWrite(db, account.id, {
           method: result.method,
           serial: result.serial,
@@ -186,13 +191,14 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
           subject: `account:${account.id}`,
           detail: { method: result.method, client: details.params.client_id, serialMismatch },
         }),
-        logins.completedWrite(state.id, account.id),
-      ]);
+        logins.completedWrite(state, account.id),
+      ];
       if (serialMismatch) {
         // Downgrade: the login goes through, but the user is told why verifications need redoing.
+        await runWrites(db, writes);
         return h.page(ctx, 'mobileid_serial.njk', h.locale(ctx, details), { continueUrl: deps.stepUpPath(details.uid, state.id) });
       }
-      await deps.continueLogin(h, ctx, details, firstFactor(account.id, result), state.id);
+      await deps.continueLogin(h, ctx, details, firstFactor(account.id, result), state.id, writes);
     }
   };
 }

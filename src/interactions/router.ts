@@ -9,7 +9,10 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 
 import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import { runWrites, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
+import { saveWriteOf } from '../oidc/adapter.js';
 import { checkCsrf, csrfToken } from '../web/csrf.js';
 import { renderPage } from '../web/render.js';
 import { pageErrors } from './errors.js';
@@ -17,14 +20,18 @@ import { chooseLocale, languageLinks } from './locale.js';
 
 export interface InteractionDeps {
   config: Config;
+  db: Db;
   provider: Provider;
   /** Further routes below /interaction/:uid (the login methods), mounted on the same router. */
   extend?: (router: Router, helpers: InteractionHelpers) => void;
 }
 
 export interface InteractionHelpers {
-  /** Complete the interaction (login result or error) and send the browser back to the provider. */
-  finish(ctx: Context, result: InteractionResults): Promise<void>;
+  /**
+   * Complete the interaction (login result or error) and send the browser back to the provider;
+   * `writes` (what led to the result) are committed with the interaction, in one statement.
+   */
+  finish(ctx: Context, result: InteractionResults, writes?: readonly Write[]): Promise<void>;
   details(ctx: Context): ReturnType<Provider['interactionDetails']>;
   /** The page language; `details` gives the RP's ui_locales (or any stand-in for them). */
   locale(ctx: Context, details?: { params: Record<string, unknown> }): ReturnType<typeof chooseLocale>;
@@ -34,7 +41,7 @@ export interface InteractionHelpers {
 }
 
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { config, provider } = deps;
+  const { config, db, provider } = deps;
   const secret = config.cookieSecrets[0]!;
   const router = new Router();
   router.use(pageErrors(config));
@@ -48,10 +55,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   /** As provider.interactionResult (without merging earlier submissions), on the interaction already loaded. */
-  async function finish(ctx: Context, result: InteractionResults): Promise<void> {
+  async function finish(ctx: Context, result: InteractionResults, writes: readonly Write[] = []): Promise<void> {
     const interaction = await details(ctx);
     interaction.result = result;
-    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+    const ttl = interaction.exp - Math.floor(Date.now() / 1000);
+    if (writes.length) await runWrites(db, [...writes, await saveWriteOf(interaction, ttl)]);
+    else await interaction.save(ttl);
     ctx.status = 303;
     ctx.redirect(interaction.returnTo);
   }

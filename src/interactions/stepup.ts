@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
+import { runWrites, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import { loginNotFound } from '../mobileid/login.js';
 import {
@@ -93,23 +94,33 @@ const asksBeyondFirstFactor = (request: PolicyRequest): boolean => request.value
 /** The acr of the first factor alone: its Level of Trust's system name. */
 const baseAcr = (catalogue: PolicyCatalogue, login: CompletedLogin): string => qoaSystemName(catalogue, login.facts.qoaMethod) ?? login.facts.qoaMethod;
 
-async function finishWith(h: InteractionHelpers, ctx: Context, login: CompletedLogin, acr: string): Promise<void> {
+async function finishWith(h: InteractionHelpers, ctx: Context, login: CompletedLogin, acr: string, writes?: readonly Write[]): Promise<void> {
   // The serial goes with the grant: its tokens are evaluated for this login (src/oidc/grant-logins.ts).
-  await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true, serial: login.facts.serial }, consent: {} });
+  await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true, serial: login.facts.serial }, consent: {} }, writes);
 }
 
 /**
  * Right after the first factor, in the same request: the login finishes at once when the relying
  * party asked for nothing beyond it, or when the user's verifications already meet its request;
  * otherwise the browser goes to the step-up page. (The page decides the same way when it is
- * opened, e.g. after a reload.)
+ * opened, e.g. after a reload.) `writes`, the first factor's own (the login, its audit event), are
+ * committed with the finished interaction, or before the browser is sent to the step-up page.
  */
-export async function continueLogin(deps: StepUpDeps, h: InteractionHelpers, ctx: Context, details: Details, login: CompletedLogin, loginId: string): Promise<void> {
+export async function continueLogin(
+  deps: StepUpDeps,
+  h: InteractionHelpers,
+  ctx: Context,
+  details: Details,
+  login: CompletedLogin,
+  loginId: string,
+  writes: readonly Write[],
+): Promise<void> {
   const request = await policyRequest(deps.provider, details);
   const catalogue = await deps.catalogue();
-  if (!asksBeyondFirstFactor(request)) return finishWith(h, ctx, login, baseAcr(catalogue, login));
+  if (!asksBeyondFirstFactor(request)) return finishWith(h, ctx, login, baseAcr(catalogue, login), writes);
   const evaluation = evaluateLogin(catalogue, await listVerifications(deps.db, login.accountId), login.facts, request);
-  if (evaluation.satisfied) return finishWith(h, ctx, login, evaluation.satisfied);
+  if (evaluation.satisfied) return finishWith(h, ctx, login, evaluation.satisfied, writes);
+  await runWrites(deps.db, writes);
   ctx.status = 303;
   ctx.redirect(stepUpPath(details.uid, loginId));
 }

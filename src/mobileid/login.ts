@@ -10,6 +10,7 @@
  */
 import crypto from 'node:crypto';
 
+import type { AccountRow } from '../accounts/index.js';
 import { asDate, type Db } from '../db/index.js';
 import { run, statement, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
@@ -57,7 +58,8 @@ const SQL = {
   row: planEach('mobileid_row', `select * from ${TABLE} where id = $1`),
   /**
    * The row of a login, and whether this caller may ask Mobile ID for its status now: the first
-   * caller after the poll time moves it on by one interval and gets `claimed`; everyone else
+   * caller after the poll time moves it on by one interval and gets `claimed`, with the account
+   * of the number (for the account step, should the answer be a signature); everyone else
    * (another browser tab, another instance) gets the row as it is.
    */
   poll: planEach(
@@ -67,9 +69,9 @@ const SQL = {
        where id = $1 and status = 'pending' and mssp_trans_id is not null and next_poll_at <= $2 and expires_at > $2
        returning *
      )
-     select *, true as claimed from claimed
+     select c.*, true as claimed, (select to_jsonb(a) from accounts a where a.msisdn = c.msisdn) as account from claimed c
      union all
-     select *, false as claimed from ${TABLE} where id = $1 and not exists (select 1 from claimed)`
+     select t.*, false as claimed, null as account from ${TABLE} t where t.id = $1 and not exists (select 1 from claimed)`
   ),
   signed: planEach(
     'mobileid_signed',
@@ -79,11 +81,15 @@ const SQL = {
     'mobileid_fail',
     `update ${TABLE} set status = 'failed', error = $2::jsonb, completed_at = $3 where id = $1 and status = 'pending' returning *`
   ),
+  /** From `signed`, or straight from `pending` when the signature was verified in the request that finishes the login. */
   completed: planEach(
     'mobileid_completed',
-    `update ${TABLE} set status = 'completed', result = result || $2::jsonb where id = $1 and status = 'signed'`
+    `update ${TABLE} set status = 'completed', result = $2::jsonb, completed_at = coalesce(completed_at, $3) where id = $1 and status in ('pending', 'signed')`
   ),
-  refused: planEach('mobileid_refused', `update ${TABLE} set status = 'failed', error = $2::jsonb where id = $1 and status = 'signed'`),
+  refused: planEach(
+    'mobileid_refused',
+    `update ${TABLE} set status = 'failed', error = $2::jsonb, completed_at = coalesce(completed_at, $3) where id = $1 and status in ('pending', 'signed')`
+  ),
 };
 
 export interface RateLimit {
@@ -144,6 +150,11 @@ export interface LoginState {
   expiresAt: Date;
   error?: LoginFailure | undefined;
   result?: LoginSuccess | undefined;
+  /**
+   * With a signature verified by this check: the account of the number as it was read with the
+   * login (null: none yet), so that the account step need not read it again.
+   */
+  account?: AccountRow | null;
 }
 
 interface Row {
@@ -343,11 +354,16 @@ export class MobileIdLogins {
   /**
    * The state of a login, querying Mobile ID when the poll interval has passed. Whoever wins the
    * conditional update does the outbound call; everyone else reads the stored state.
+   *
+   * `finishing`: the caller goes on to the account step in the same request, so a signature
+   * verified now is not stored on its own: the state says `signed` with the result, and the
+   * account step stores it (`completedWrite`). Should that step fail, the login is still pending
+   * and the next check asks Mobile ID again.
    */
-  async check(id: string): Promise<LoginState> {
+  async check(id: string, opts: { finishing?: boolean } = {}): Promise<LoginState> {
     if (!isLoginId(id)) throw loginNotFound();
     const now = new Date();
-    const { rows } = await run<Row & { claimed: boolean }>(this.db, SQL.poll, [id, now, new Date(now.getTime() + this.settings.pollIntervalMs)]);
+    const { rows } = await run<Row & { claimed: boolean; account: AccountRow | null }>(this.db, SQL.poll, [id, now, new Date(now.getTime() + this.settings.pollIntervalMs)]);
     const row = rows[0];
     if (!row) throw loginNotFound();
     if (row.status !== 'pending') return toState(row);
@@ -359,7 +375,9 @@ export class MobileIdLogins {
     try {
       const status = await this.client.status({ msspTransId: row.mssp_trans_id, msisdn: row.msisdn });
       if (status.state === 'outstanding') return toState(row);
-      return this.settled(row, await this.complete(row, status));
+      const finishing = opts.finishing === true;
+      const state = await this.settled(row, await this.complete(row, status, finishing));
+      return finishing && state.status === 'signed' ? { ...state, account: row.account } : state;
     } catch (err) {
       if (isFinal(err)) return this.settled(row, await this.fail(row.id, failureOf(err)));
       this.log.warn({ login: id, code: (err as MobileIdError).code, detail: (err as MobileIdError).detail }, 'mobile id status query failed; will retry');
@@ -372,8 +390,11 @@ export class MobileIdLogins {
     return updated ? toState(updated) : this.get(row.id);
   }
 
-  /** Verify the signature and keep the result; the updated row, or undefined when the login was settled meanwhile. */
-  private async complete(row: Row, signed: SignatureCompleted): Promise<Row | undefined> {
+  /**
+   * Verify the signature and keep the result (in the row returned, and in the table unless
+   * `finishing`); undefined when the login was settled meanwhile.
+   */
+  private async complete(row: Row, signed: SignatureCompleted, finishing: boolean): Promise<Row | undefined> {
     const now = new Date();
     const verified = await verifyCmsSignature(signed.base64Signature, {
       expectedDtbd: row.dtbd,
@@ -409,27 +430,27 @@ export class MobileIdLogins {
       location,
       signedAt: now.toISOString(),
     };
-    const { rows } = await run<Row>(this.db, SQL.signed, [row.id, JSON.stringify(result), now]);
+    const updated = finishing ? { ...row, status: 'signed' as const, result } : (await run<Row>(this.db, SQL.signed, [row.id, JSON.stringify(result), now])).rows[0];
     this.log.info({ login: row.id, method }, 'mobile id signature verified');
     if (this.settings.receipt && signed.msspTransId) {
       this.client
         .receipt({ msisdn: row.msisdn, msspTransId: signed.msspTransId, message: receiptText(row.locale), userLang: userLangFor(row.locale) })
         .catch((err: unknown) => this.log.warn({ login: row.id, code: (err as MobileIdError).code }, 'mobile id receipt failed'));
     }
-    return rows[0];
+    return updated;
   }
 
   /**
    * The account step is done: the login now belongs to `accountId`, goes on to the policy step and
    * cannot be replayed. A write to run with the account step's own (`runWrites`).
    */
-  completedWrite(id: string, accountId: string): Write {
-    return { text: SQL.completed.text, values: [id, JSON.stringify({ accountId })] };
+  completedWrite(state: LoginState, accountId: string): Write {
+    return { text: SQL.completed.text, values: [state.id, JSON.stringify({ ...state.result, accountId }), new Date()] };
   }
 
   /** The account step refused the login (e.g. a changed serial under the reject policy). */
   async refuse(id: string, error: LoginFailure): Promise<void> {
-    await run(this.db, SQL.refused, [id, JSON.stringify(error)]);
+    await run(this.db, SQL.refused, [id, JSON.stringify(error), new Date()]);
     this.log.info({ login: id, code: error.code }, 'mobile id login refused');
   }
 

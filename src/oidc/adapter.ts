@@ -27,10 +27,10 @@ import type { Context, Middleware } from 'koa';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
-import { run, statement, type Statement } from '../db/statements.js';
+import { run, statement, type Statement, type Write } from '../db/statements.js';
 import { sweepGrantLogins } from './grant-logins.js';
 import { currentScope, keyOf, RequestScope, runInScope } from './request-scope.js';
-import { saveRow, tokenBatches } from './token-batches.js';
+import { saveRow, saveWrite, tokenBatches } from './token-batches.js';
 import { keepTokenSubject, loginAccountId, SUBJECT_OF_LOGIN, type TokenSubjectRow } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
@@ -267,6 +267,35 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
       await run(db, SQL.revokeByGrantId, [grantId]);
     }
   };
+}
+
+/** A model instance of oidc-provider's (an Interaction, a Session…): what `save` needs of it. */
+interface SavedModel {
+  save(ttl: number): Promise<unknown>;
+  readonly adapter: unknown;
+}
+
+/**
+ * What `model.save(ttl)` would write, as a write to commit with others (`runWrites`): the model
+ * goes through its own `save` (id, expiry, payload as oidc-provider makes them), with an adapter
+ * that keeps the row instead of writing it. Nothing is written until the caller commits it.
+ */
+export async function saveWriteOf(model: SavedModel, ttl: number): Promise<Write> {
+  let write: Write | undefined;
+  const name = (model.constructor as { name: string }).name;
+  const keeper: Pick<Adapter, 'upsert'> = {
+    async upsert(id, payload, expiresIn) {
+      write = saveWrite({ model: name, id, payload, expiresIn: expiresIn ?? 0, consumedAt: null });
+    },
+  };
+  Object.defineProperty(model, 'adapter', { value: keeper, configurable: true });
+  try {
+    await model.save(ttl);
+  } finally {
+    delete (model as { adapter?: unknown }).adapter;
+  }
+  if (!write) throw new Error(`${name}.save wrote nothing`);
+  return write;
 }
 
 /** Delete rows whose expiry has passed. Returns the number removed. */

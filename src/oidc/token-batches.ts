@@ -13,7 +13,7 @@ import DataLoader from 'dataloader';
 import type { AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
-import { run, statement } from '../db/statements.js';
+import { run, statement, type Write } from '../db/statements.js';
 import { pushGrantLogin, upsertGrantLogins, type GrantLoginArrays } from './grant-logins.js';
 import { keyOf, type Key, type PendingGrantLogin, type PendingUpsert } from './request-scope.js';
 import { SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
@@ -140,9 +140,18 @@ function pushSaved(y: SavedArrays, u: PendingUpsert, req: number): void {
 
 /** Saves one row at once (outside the token endpoint's batches). */
 export async function saveRow(db: Db, upsert: PendingUpsert): Promise<void> {
+  await run(db, SAVE, savedRow(upsert));
+}
+
+/** The save of one row as a write to commit with others (`runWrites`). */
+export function saveWrite(upsert: PendingUpsert): Write {
+  return { text: SAVE.text, values: savedRow(upsert) };
+}
+
+function savedRow(upsert: PendingUpsert): SavedArrays {
   const y = savedArrays();
   pushSaved(y, upsert, 0);
-  await run(db, SAVE, y);
+  return y;
 }
 
 /**

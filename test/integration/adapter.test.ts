@@ -1,13 +1,14 @@
 import type { Context } from 'koa';
+import Provider from 'oidc-provider';
 import providerRequests from 'oidc-provider/lib/helpers/als.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { findOrCreateAccount } from '../../src/accounts/index.js';
 
 import { createDb, type Db } from '../../src/db/index.js';
-import { createAdapter, sweepExpired } from '../../src/oidc/adapter.js';
+import { createAdapter, saveWriteOf, sweepExpired } from '../../src/oidc/adapter.js';
 import { recordGrantLogin, sweepGrantLogins } from '../../src/oidc/grant-logins.js';
-import { run, statement } from '../../src/db/statements.js';
+import { run, runWrites, statement } from '../../src/db/statements.js';
 import { RequestScope, runInScope, type ScopeKind } from '../../src/oidc/request-scope.js';
 import { TOKEN_STATEMENTS, tokenBatches, type Commit } from '../../src/oidc/token-batches.js';
 import { loadTokenSubject } from '../../src/oidc/token-subject.js';
@@ -324,6 +325,35 @@ describe('the account read along with a session or an interaction', () => {
     expect(seen.unknown).toMatchObject({ jti: 'ri3' });
     expect(seen.account).toBeUndefined();
     expect(seen.missing).toBeUndefined();
+  });
+});
+
+describe('a model saved with other writes', () => {
+  it('writes what the model\'s own save writes, and only when committed with the others', async () => {
+    const provider = new Provider('http://localhost:3999', { adapter: createAdapter(db), features: { devInteractions: { enabled: false } } });
+    const payload = { params: { client_id: 'c1', scope: 'openid' }, prompt: { name: 'login', reasons: [], details: {} }, returnTo: 'http://localhost:3999/auth/x' };
+    // As oidc-provider makes an interaction at the authorization endpoint (its typings leave the arguments out).
+    const Interaction = provider.Interaction as unknown as new (jti: string, payload: object) => InstanceType<typeof provider.Interaction>;
+    const saved = new Interaction('sw1', payload);
+    await saved.save(600);
+    const kept = new Interaction('sw2', payload);
+    kept.result = { login: { accountId: 'a1' } };
+    const write = await saveWriteOf(kept, 600);
+    expect(await provider.Interaction.find('sw2')).toBeUndefined();
+
+    await runWrites(db, [{ text: 'insert into audit_events (actor, action) values ($1, $2)', values: ['test', 'saved-with'] }, write]);
+    const found = await provider.Interaction.find('sw2');
+    const reference = await provider.Interaction.find('sw1');
+    expect(found).toMatchObject({ ...payload, result: { login: { accountId: 'a1' } }, kind: 'Interaction', jti: 'sw2' });
+    expect(Object.keys(found!).sort()).toEqual([...Object.keys(reference!), 'result'].sort());
+    const [row] = (await db('oidc_payloads').where({ model: 'Interaction', id: 'sw2' })) as { expires_at: Date }[];
+    expect(Math.abs(row!.expires_at.getTime() - (Date.now() + 600_000))).toBeLessThan(5_000);
+    expect(await db('audit_events').where({ action: 'saved-with' })).toHaveLength(1);
+
+    // The model's own adapter is back: a later save writes at once.
+    kept.result = { login: { accountId: 'a2' } };
+    await kept.save(600);
+    expect((await provider.Interaction.find('sw2'))?.result).toEqual({ login: { accountId: 'a2' } });
   });
 });
 

@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { accountFromRow, findOrCreateAccount } from '../../src/accounts/index.js';
 import type { Db } from '../../src/db/index.js';
+import { runWrites } from '../../src/db/statements.js';
 import { CertificateStore } from '../../src/mobileid/certificates.js';
 import type { MobileIdClient } from '../../src/mobileid/client.js';
 import { MobileIdError } from '../../src/mobileid/errors.js';
@@ -13,14 +15,18 @@ import { MobileIdLogins, type MobileIdLoginSettings, type StartLogin } from '../
 import { SIGNATURE_PROFILES } from '../../src/mobileid/protocol.js';
 import type { ProfileResult, SignatureAccepted, StatusResult } from '../../src/mobileid/responses.js';
 import { migratedDb } from '../helpers/db.js';
+import { issue, signCms, type Issued } from '../unit/mobileid/helpers.js';
 
 let db: Db;
 let cleanup: () => Promise<void>;
 beforeAll(async () => ({ db, cleanup } = await migratedDb()));
 afterAll(async () => cleanup());
 
-/** Mobile ID as the login sees it: the number has the SIM; every request is accepted, or refused with `fault`. */
-function mobileId(fault?: MobileIdError) {
+/**
+ * Mobile ID as the login sees it: the number has the SIM; every request is accepted, or refused
+ * with `fault`; the person has not answered yet, or (`signer`) has signed the DTBD at once.
+ */
+function mobileId(fault?: MobileIdError, signer?: { user: Issued; chain: Issued[] }) {
   const calls = { profile: 0, signAsync: 0, status: 0 };
   let n = 0;
   const client = {
@@ -30,10 +36,24 @@ function mobileId(fault?: MobileIdError) {
       if (fault) throw fault;
       return { statusCode: 100, apTransId: `P${msisdn}`, signatureProfiles: [], autoActivation: undefined, recoveryCodeCreated: undefined, sscds: [], activeMethods: ['sim'] };
     },
-    async status(): Promise<StatusResult> {
+    async status(q: { msspTransId: string; msisdn: string }): Promise<StatusResult> {
       calls.status += 1;
       await new Promise((r) => setTimeout(r, 20));
-      return { state: 'outstanding', statusCode: 504, apTransId: 'S1', msisdn: undefined };
+      if (!signer) return { state: 'outstanding', statusCode: 504, apTransId: 'S1', msisdn: undefined };
+      const [row] = (await db('mobileid_transactions').where({ msisdn: q.msisdn, mssp_trans_id: q.msspTransId })) as { dtbd: string }[];
+      const base64Signature = await signCms({ content: row!.dtbd, signer: signer.user, certificates: [signer.user.cert, ...signer.chain.map((c) => c.cert)] });
+      return {
+        state: 'signed',
+        statusCode: 500,
+        apTransId: 'S1',
+        msspTransId: q.msspTransId,
+        msisdn: q.msisdn,
+        base64Signature,
+        signatureProfile: undefined,
+        geofencing: undefined,
+        subscriberInfo: undefined,
+        app2appAuthUri: undefined,
+      };
     },
     async signAsync(): Promise<SignatureAccepted> {
       calls.signAsync += 1;
@@ -137,5 +157,59 @@ describe('asking for the state of a pending login', () => {
     await expect(logins.check(id)).resolves.toMatchObject({ status: 'failed', error: { code: 'expired_transaction' } });
     expect(calls.status).toBe(0);
     await expect(logins.check('not-a-login')).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('a signature verified in the request that finishes the login', () => {
+  let pki: { user: Issued; chain: Issued[]; anchors: CertificateStore };
+  beforeAll(async () => {
+    const root = await issue({ commonName: 'Test Root', keyKind: 'ec', ca: true });
+    const user = await issue({ commonName: 'MIDCHE0FIN1SH00', serialNumberAttr: 'MIDCHE0FIN1SH00', keyKind: 'ec', issuer: root, ca: false });
+    pki = { user, chain: [root], anchors: new CertificateStore([root.cert]) };
+  });
+  const signing = (pollIntervalMs = 1000) => {
+    const { client, calls } = mobileId(undefined, pki);
+    return { logins: new MobileIdLogins(db, client, { ...settings(), pollIntervalMs, trustAnchors: pki.anchors }, quiet), calls };
+  };
+  const stored = async (id: string) => ((await db('mobileid_transactions').where({ id })) as { status: string; result: unknown }[])[0];
+
+  it('is stored with the account step, not on its own, and comes with the account of the number', async () => {
+    const { logins } = signing();
+    const { account } = await findOrCreateAccount(db, '41794000020', 'MIDCHE0FIN1SH00');
+    const { id } = await logins.start(start('+41 79 400 00 20'));
+    const state = await logins.check(id, { finishing: true });
+    expect(state).toMatchObject({ status: 'signed', result: { msisdn: '41794000020', serial: 'MIDCHE0FIN1SH00', method: 'sim' } });
+    expect(accountFromRow(state.account!)).toEqual(account);
+    expect(await stored(id)).toMatchObject({ status: 'pending', result: null });
+
+    await runWrites(db, [logins.completedWrite(state, 'account-20')]);
+    expect(await stored(id)).toMatchObject({ status: 'completed', result: { serial: 'MIDCHE0FIN1SH00', accountId: 'account-20' } });
+    expect(await logins.completed(id, 'uid-1')).toMatchObject({ serial: 'MIDCHE0FIN1SH00', accountId: 'account-20' });
+  });
+
+  it('leaves the login pending when the account step fails, and the next check asks Mobile ID again', async () => {
+    const { logins, calls } = signing(200);
+    const { id } = await logins.start(start('+41 79 400 00 21'));
+    expect((await logins.check(id, { finishing: true })).account).toBeNull();
+    // (the account step fails here: nothing is written)
+    expect(await logins.check(id)).toMatchObject({ status: 'pending' });
+    await new Promise((r) => setTimeout(r, 250));
+    const state = await logins.check(id);
+    expect(state).toMatchObject({ status: 'signed', result: { serial: 'MIDCHE0FIN1SH00' } });
+    expect(state.account).toBeUndefined();
+    expect(calls.status).toBe(2);
+    // Stored this time (the waiting page's status endpoint): the account step finishes it later.
+    expect(await stored(id)).toMatchObject({ status: 'signed' });
+    await runWrites(db, [logins.completedWrite(state, 'account-21')]);
+    expect(await stored(id)).toMatchObject({ status: 'completed', result: { accountId: 'account-21' } });
+  });
+
+  it('completes a login once only, and never one that failed', async () => {
+    const { logins } = signing();
+    const { id } = await logins.start(start('+41 79 400 00 22'));
+    const state = await logins.check(id, { finishing: true });
+    await logins.refuse(id, { code: 'serial_mismatch', messageKey: 'mobileid.serial.rejected' });
+    await runWrites(db, [logins.completedWrite(state, 'account-22')]);
+    expect(await stored(id)).toMatchObject({ status: 'failed', result: null });
   });
 });
