@@ -220,7 +220,10 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
           ? await findToken(scope, this.name, id)
           : scope?.readSubject && LOGIN_BOUND.has(this.name)
             ? await findWithSubject(this.name, id)
-            : await findOne(SQL.find, this.name, id);
+            : this.name === 'Client'
+              ? await findOne(SQL.find, this.name, id)
+              : // Batched with the other requests' lookups of the moment (an interaction's pages read it at each step).
+                toPayload(await batches.find({ model: this.name, id, withSubject: false }));
       if (scope) scope.read.set(key, payload);
       if (this.name === 'Client' && clientCacheMs > 0) {
         if (clientCache.size > 1000) clientCache.clear();
