@@ -21,7 +21,8 @@
  *   the code, and the login behind the grant) are committed together just before the response
  *   (a redirect) is sent; when that fails, the browser gets an error page and keeps its cookies,
  *   so the same step can be tried again.
- * Those reads and commits are batched across concurrent requests (src/oidc/token-batches.ts).
+ * Those reads and commits are batched across concurrent requests (src/oidc/token-batches.ts), and
+ * so is every other lookup by id but a client's (e.g. an interaction, read at each step of a login).
  */
 import type { Context, Middleware } from 'koa';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
@@ -30,8 +31,8 @@ import type { Db } from '../db/index.js';
 import { run, statement, type Statement, type Write } from '../db/statements.js';
 import { sweepGrantLogins } from './grant-logins.js';
 import { currentScope, keyOf, RequestScope, runInScope } from './request-scope.js';
-import { saveRow, saveWrite, tokenBatches } from './token-batches.js';
-import { keepTokenSubject, loginAccountId, SUBJECT_OF_LOGIN, type TokenSubjectRow } from './token-subject.js';
+import { saveRow, saveWrite, tokenBatches, type TokenRow } from './token-batches.js';
+import { keepTokenSubject, loginAccountId, type TokenSubjectRow } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
 
@@ -49,16 +50,18 @@ function toPayload(row: Row | undefined): AdapterPayload | undefined {
 const LIVE = '(expires_at is null or expires_at > $2)';
 const SQL = {
   find: statement('oidc_find', `select payload, consumed_at from ${TABLE} where model = $1 and id = $3 and ${LIVE}`),
-  findWithSubject: statement(
-    'oidc_find_with_subject',
-    `select t.payload, t.consumed_at, s.* from ${TABLE} t ${SUBJECT_OF_LOGIN} where t.model = $1 and t.id = $3 and ${LIVE}`,
-  ),
   findByUid: statement('oidc_find_by_uid', `select payload, consumed_at from ${TABLE} where model = $1 and uid = $3 and ${LIVE} limit 1`),
   findByUserCode: statement('oidc_find_by_user_code', `select payload, consumed_at from ${TABLE} where model = $1 and user_code = $3 and ${LIVE} limit 1`),
   consume: statement('oidc_consume', `update ${TABLE} set consumed_at = $3 where model = $1 and id = $2`),
   destroy: statement('oidc_destroy', `delete from ${TABLE} where model = $1 and id = $2`),
   revokeByGrantId: statement('oidc_revoke_by_grant', `delete from ${TABLE} where grant_id = $1`),
 };
+
+const subjectOf = (row: TokenRow): TokenSubjectRow => ({
+  subject_account: row.subject_account ?? null,
+  subject_verifications: row.subject_verifications ?? null,
+  subject_serial: row.subject_serial ?? null,
+});
 
 /** Models whose rows carry a grant id and whose grant is read right after them. */
 const GRANT_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
@@ -154,7 +157,7 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
 
   /** A token with its grant (and subject), kept in the request for the reads that follow. */
   const findToken = async (scope: RequestScope, model: string, id: string): Promise<AdapterPayload | undefined> => {
-    const row = await batches.find({ model, id, withSubject: scope.readSubject });
+    const row = await batches.find({ model, id, subject: scope.readSubject ? 'token' : undefined });
     const payload = toPayload(row);
     if (row && payload?.grantId) {
       const grant = row.grant_payload ? toPayload({ payload: row.grant_payload, consumed_at: row.grant_consumed_at }) : undefined;
@@ -164,23 +167,16 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
       const session = row.session_payload ? toPayload({ payload: row.session_payload, consumed_at: row.session_consumed_at }) : undefined;
       scope.sessionsByUid.set(payload.sessionUid, session);
     }
-    if (row && scope.readSubject && typeof payload?.accountId === 'string') {
-      keepTokenSubject(payload.accountId, payload.grantId, {
-        subject_account: row.subject_account ?? null,
-        subject_verifications: row.subject_verifications ?? null,
-        subject_serial: row.subject_serial ?? null,
-      });
-    }
+    if (row && scope.readSubject && typeof payload?.accountId === 'string') keepTokenSubject(payload.accountId, payload.grantId, subjectOf(row));
     return payload;
   };
 
   /** A session or an interaction with the account it is about, kept in the request for `findAccount`. */
   const findWithSubject = async (model: string, id: string): Promise<AdapterPayload | undefined> => {
-    const { rows } = await run<Row & TokenSubjectRow>(db, SQL.findWithSubject, [model, new Date(), id]);
-    const row = rows[0];
+    const row = await batches.find({ model, id, subject: 'login' });
     const payload = toPayload(row);
     const accountId = loginAccountId(model, payload);
-    if (row && accountId) keepTokenSubject(accountId, undefined, row);
+    if (row && accountId) keepTokenSubject(accountId, undefined, subjectOf(row));
     return payload;
   };
 
@@ -223,7 +219,7 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
             : this.name === 'Client'
               ? await findOne(SQL.find, this.name, id)
               : // Batched with the other requests' lookups of the moment (an interaction's pages read it at each step).
-                toPayload(await batches.find({ model: this.name, id, withSubject: false }));
+                toPayload(await batches.find({ model: this.name, id }));
       if (scope) scope.read.set(key, payload);
       if (this.name === 'Client' && clientCacheMs > 0) {
         if (clientCache.size > 1000) clientCache.clear();

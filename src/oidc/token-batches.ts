@@ -16,7 +16,7 @@ import type { Db } from '../db/index.js';
 import { run, statement, type Write } from '../db/statements.js';
 import { pushGrantLogin, upsertGrantLogins, type GrantLoginArrays } from './grant-logins.js';
 import { keyOf, type Key, type PendingGrantLogin, type PendingUpsert } from './request-scope.js';
-import { SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
+import { SUBJECT_OF_LOGIN, SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
 /** More would make one statement wait for a slow row; fewer, more round trips. */
@@ -35,8 +35,11 @@ export interface TokenRow extends Partial<TokenSubjectRow> {
 export interface TokenLookup {
   model: string;
   id: string;
-  /** Also read the account the token is about (src/oidc/token-subject.ts). */
-  withSubject: boolean;
+  /**
+   * Also read the account the row is about (src/oidc/token-subject.ts): a token's (`token`), or a
+   * session's or the login of an interaction being resumed (`login`).
+   */
+  subject?: 'token' | 'login' | undefined;
 }
 
 export interface Consume {
@@ -68,21 +71,24 @@ export interface Commit {
  * the choice to the planner, which, before the table has statistics (a new database, its first
  * minute), chose to read every grant for each token.
  */
-function findStatementText(withSubject: boolean): string {
+function findStatementText(subject: TokenLookup['subject']): string {
   const live = `(p.expires_at is null or p.expires_at > $3)`;
   return `select k.n, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
-              ss.payload as session_payload, ss.consumed_at as session_consumed_at${withSubject ? ', s.*' : ''}
+              ss.payload as session_payload, ss.consumed_at as session_consumed_at${subject ? ', s.*' : ''}
        from oidc_keys($1::text[], $2::text[]) k
-       join lateral (select p.payload, p.consumed_at, p.grant_id from ${TABLE} p where p.model = k.model and p.id = k.id and ${live} limit 1) t on true
+       join lateral (select p.model, p.payload, p.consumed_at, p.grant_id from ${TABLE} p where p.model = k.model and p.id = k.id and ${live} limit 1) t on true
        left join lateral (select p.payload, p.consumed_at from ${TABLE} p where p.model = 'Grant' and p.id = t.grant_id and ${live} limit 1) g on true
        left join lateral (select p.payload, p.consumed_at from ${TABLE} p
                            where t.payload->>'expiresWithSession' = 'true' and p.uid = t.payload->>'sessionUid' and p.model = 'Session' and ${live}
                            limit 1) ss on true
-       ${withSubject ? SUBJECT_OF_TOKEN : ''}`;
+       ${subject === 'token' ? SUBJECT_OF_TOKEN : subject === 'login' ? SUBJECT_OF_LOGIN : ''}`;
 }
 
-const FIND = statement('oidc_tokens_find', findStatementText(false));
-const FIND_WITH_SUBJECT = statement('oidc_tokens_find_with_subject', findStatementText(true));
+const FIND = {
+  none: statement('oidc_tokens_find', findStatementText(undefined)),
+  token: statement('oidc_tokens_find_with_subject', findStatementText('token')),
+  login: statement('oidc_tokens_find_with_login_subject', findStatementText('login')),
+};
 
 /** Rows `y` to save, from nine parallel arrays starting at parameter `$first`. */
 function saveRows(first: number): string {
@@ -119,7 +125,7 @@ const COMMIT = statement(
 const SAVE = statement('oidc_tokens_save', `${saveRows(1)} ${ON_CONFLICT}`);
 
 /** The batched statements whose plans the tests check. */
-export const TOKEN_STATEMENTS = { findWithSubject: FIND_WITH_SUBJECT, commit: COMMIT } as const;
+export const TOKEN_STATEMENTS = { find: FIND.none, findWithSubject: FIND.token, findWithLoginSubject: FIND.login, commit: COMMIT } as const;
 
 type SavedArrays = [string[], string[], string[], (string | null)[], (string | null)[], (string | null)[], (Date | null)[], (Date | null)[], number[]];
 
@@ -233,11 +239,11 @@ function createBatches(db: Db): TokenBatches {
   const finds = new DataLoader<TokenLookup, TokenRow | undefined>(
     async (lookups) => {
       const results: (TokenRow | undefined)[] = new Array(lookups.length).fill(undefined);
-      for (const withSubject of [false, true]) {
-        const indexes = lookups.flatMap((l, i) => (l.withSubject === withSubject ? [i] : []));
+      for (const subject of ['none', 'token', 'login'] as const) {
+        const indexes = lookups.flatMap((l, i) => ((l.subject ?? 'none') === subject ? [i] : []));
         if (!indexes.length) continue;
         const picked = indexes.map((i) => lookups[i]!);
-        const { rows } = await run<TokenRow & { n: number | string }>(db, withSubject ? FIND_WITH_SUBJECT : FIND, [
+        const { rows } = await run<TokenRow & { n: number | string }>(db, FIND[subject], [
           picked.map((l) => l.model),
           picked.map((l) => l.id),
           new Date(),

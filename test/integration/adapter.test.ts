@@ -124,11 +124,11 @@ describe('token reads and writes batched across requests', () => {
 
     const batches = tokenBatches(db);
     const [refresh, access, missing, expired, wrongModel] = await Promise.all([
-      batches.find({ model: 'RefreshToken', id: 'br1', withSubject: false }),
-      batches.find({ model: 'AccessToken', id: 'ba1', withSubject: true }),
-      batches.find({ model: 'AccessToken', id: 'nope', withSubject: false }),
-      batches.find({ model: 'AccessToken', id: 'bexpired', withSubject: false }),
-      batches.find({ model: 'AccessToken', id: 'br1', withSubject: false }),
+      batches.find({ model: 'RefreshToken', id: 'br1' }),
+      batches.find({ model: 'AccessToken', id: 'ba1', subject: 'token' }),
+      batches.find({ model: 'AccessToken', id: 'nope' }),
+      batches.find({ model: 'AccessToken', id: 'bexpired' }),
+      batches.find({ model: 'AccessToken', id: 'br1' }),
     ]);
     expect(refresh?.payload).toMatchObject({ jti: 'br1' });
     expect(refresh?.grant_payload).toMatchObject({ jti: 'bg1', accountId: 'a1' });
@@ -149,7 +149,7 @@ describe('token reads and writes batched across requests', () => {
     await codes.upsert('bc3', { jti: 'bc3', grantId: 'bg1', expiresWithSession: true, sessionUid: 'ended' }, 600);
 
     const batches = tokenBatches(db);
-    const [bound, unbound, ended] = await Promise.all(['bc1', 'bc2', 'bc3'].map((id) => batches.find({ model: 'AuthorizationCode', id, withSubject: false })));
+    const [bound, unbound, ended] = await Promise.all(['bc1', 'bc2', 'bc3'].map((id) => batches.find({ model: 'AuthorizationCode', id })));
     expect(bound?.session_payload).toMatchObject({ jti: 'bs1', uid: 'bsu1', accountId: 'a1' });
     expect(unbound?.session_payload).toBeNull();
     expect(ended?.payload).toMatchObject({ jti: 'bc3' });
@@ -182,6 +182,8 @@ describe('token reads and writes batched across requests', () => {
     const cases = [
       ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, ...none(17)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
       ['plan_find', TOKEN_STATEMENTS.findWithSubject.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using oidc_payloads_uid/]],
+      ['plan_find_login', TOKEN_STATEMENTS.findWithLoginSubject.text, [`'{Session,Interaction}'`, `'{Session4,Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using accounts_pkey/]],
+      ['plan_find_plain', TOKEN_STATEMENTS.find.text, [`'{Interaction}'`, `'{Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/]],
     ] as const;
     const trx = await db.transaction();
     try {
