@@ -10,6 +10,8 @@
  */
 import crypto from 'node:crypto';
 
+import DataLoader from 'dataloader';
+
 import type { AccountRow } from '../accounts/index.js';
 import { asDate, type Db } from '../db/index.js';
 import { run, statement, type Write } from '../db/statements.js';
@@ -54,24 +56,31 @@ const SQL = {
     'mobileid_expire_stale',
     `update ${TABLE} set status = 'failed', error = $3::jsonb, completed_at = $2 where msisdn = $1 and status = 'pending' and expires_at <= $2`
   ),
-  accepted: planEach('mobileid_accepted', `update ${TABLE} set ap_trans_id = $2, mssp_trans_id = $3, signature_profile = $4, expires_at = $5 where id = $1`),
+  /** The requests Mobile ID accepted at the moment (batched: parallel arrays, one element per login). */
+  accepted: planEach(
+    'mobileid_accepted',
+    `update ${TABLE} t set ap_trans_id = x.ap_trans_id, mssp_trans_id = x.mssp_trans_id, signature_profile = x.signature_profile, expires_at = x.expires_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) as x(id, ap_trans_id, mssp_trans_id, signature_profile, expires_at)
+      where t.id = x.id`
+  ),
   row: planEach('mobileid_row', `select * from ${TABLE} where id = $1`),
   /**
-   * The row of a login, and whether this caller may ask Mobile ID for its status now: the first
-   * caller after the poll time moves it on by one interval and gets `claimed`, with the account
-   * of the number (for the account step, should the answer be a signature); everyone else
-   * (another browser tab, another instance) gets the row as it is.
+   * The rows of the logins asked for at the moment (`$1`, distinct ids), and whether the caller
+   * may ask Mobile ID for the status now: the first caller after the poll time moves it on by one
+   * interval and gets `claimed`, with the account of the number (for the account step, should the
+   * answer be a signature); everyone else (another browser tab, another instance) gets the row as
+   * it is.
    */
   poll: planEach(
     'mobileid_poll',
     `with claimed as (
        update ${TABLE} set next_poll_at = $3, polls = polls + 1
-       where id = $1 and status = 'pending' and mssp_trans_id is not null and next_poll_at <= $2 and expires_at > $2
+       where id = any($1::uuid[]) and status = 'pending' and mssp_trans_id is not null and next_poll_at <= $2 and expires_at > $2
        returning *
      )
      select c.*, true as claimed, (select to_jsonb(a) from accounts a where a.msisdn = c.msisdn) as account from claimed c
      union all
-     select t.*, false as claimed, null as account from ${TABLE} t where t.id = $1 and not exists (select 1 from claimed)`
+     select t.*, false as claimed, null as account from ${TABLE} t where t.id = any($1::uuid[]) and t.id not in (select id from claimed)`
   ),
   signed: planEach(
     'mobileid_signed',
@@ -234,12 +243,17 @@ export interface LoginLog {
 }
 
 export class MobileIdLogins {
+  /** The polls and acceptances of concurrent requests, each batch in one statement. */
+  private readonly batches: ReturnType<typeof loginBatches>;
+
   constructor(
     private readonly db: Db,
     private readonly client: MobileIdClient,
     private readonly settings: MobileIdLoginSettings,
     private readonly log: LoginLog,
-  ) {}
+  ) {
+    this.batches = loginBatches(db, settings.pollIntervalMs);
+  }
 
   /** Send the request to the phone. Throws AppError/MobileIdError with a user message key. */
   async start(p: StartLogin): Promise<LoginState> {
@@ -288,7 +302,7 @@ export class MobileIdLogins {
       row.mssp_trans_id = accepted.msspTransId;
       row.signature_profile = accepted.signatureProfile ?? signatureProfile;
       row.expires_at = this.expiry(now, method);
-      await run(this.db, SQL.accepted, [row.id, accepted.apTransId, row.mssp_trans_id, row.signature_profile, row.expires_at]);
+      await this.batches.accepted.load({ id: row.id, apTransId: accepted.apTransId, msspTransId: accepted.msspTransId, signatureProfile: row.signature_profile, expiresAt: row.expires_at });
       this.log.info({ login: row.id, msisdn: maskMsisdn(msisdn), method }, 'mobile id request sent');
     } catch (err) {
       await this.fail(row.id, failureOf(err));
@@ -363,8 +377,7 @@ export class MobileIdLogins {
   async check(id: string, opts: { finishing?: boolean } = {}): Promise<LoginState> {
     if (!isLoginId(id)) throw loginNotFound();
     const now = new Date();
-    const { rows } = await run<Row & { claimed: boolean; account: AccountRow | null }>(this.db, SQL.poll, [id, now, new Date(now.getTime() + this.settings.pollIntervalMs)]);
-    const row = rows[0];
+    const row = await this.batches.polls.load(id);
     if (!row) throw loginNotFound();
     if (row.status !== 'pending') return toState(row);
     if (row.expires_at <= now) {
@@ -475,6 +488,51 @@ export class MobileIdLogins {
   }
 }
 
+type PolledRow = Row & { claimed: boolean; account: AccountRow | null };
+
+interface Acceptance {
+  id: string;
+  apTransId: string;
+  msspTransId: string | null;
+  signatureProfile: string | null;
+  expiresAt: Date;
+}
+
+/**
+ * Statements that every login makes once or more, batched across the requests of the moment (the
+ * lookups of one turn of the event loop) as the adapter batches its lookups: under load, one
+ * round trip to the database for many logins.
+ */
+function loginBatches(db: Db, pollIntervalMs: number) {
+  const options = { cache: false, maxBatchSize: 64, batchScheduleFn: (callback: () => void) => void setImmediate(callback) };
+  const polls = new DataLoader<string, PolledRow | undefined>(async (ids) => {
+    const now = new Date();
+    const { rows } = await run<PolledRow>(db, SQL.poll, [[...new Set(ids)], now, new Date(now.getTime() + pollIntervalMs)]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // A login asked for twice in one batch (two tabs) is claimed for the first caller only.
+    const seen = new Set<string>();
+    return ids.map((id) => {
+      const row = byId.get(id);
+      if (!row || !seen.has(id)) {
+        seen.add(id);
+        return row;
+      }
+      return { ...row, claimed: false, account: null };
+    });
+  }, options);
+  const accepted = new DataLoader<Acceptance, void>(async (batch) => {
+    await run(db, SQL.accepted, [
+      batch.map((a) => a.id),
+      batch.map((a) => a.apTransId),
+      batch.map((a) => a.msspTransId),
+      batch.map((a) => a.signatureProfile),
+      batch.map((a) => a.expiresAt),
+    ]);
+    return batch.map(() => undefined);
+  }, options);
+  return { polls, accepted };
+}
+
 function locationOf(data: GeofencingData | undefined): LoginSuccess['location'] {
   if (data?.kind !== 'location') return undefined;
   return {
@@ -493,7 +551,7 @@ function receiptText(locale: string): string {
 /** A login whose time ran out before Mobile ID answered. */
 const EXPIRED: LoginFailure = { code: 'expired_transaction', messageKey: 'mobileid.fault.208' };
 
-const isLoginId = (id: string): boolean => /^[0-9a-f-]{36}$/i.test(id);
+const isLoginId = (id: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 function alreadyPending(): AppError {
   return new AppError({ code: 'already_pending', status: 409, messageKey: 'mobileid.error.already_pending' });

@@ -149,6 +149,22 @@ describe('asking for the state of a pending login', () => {
     expect(row?.polls).toBe(2);
   });
 
+  it('answers the logins started and asked for at the same moment each with its own row', async () => {
+    const { client, calls } = mobileId();
+    const logins = new MobileIdLogins(db, client, settings(), quiet);
+    const numbers = ['+41 79 400 00 12', '+41 79 400 00 13', '+41 79 400 00 14'];
+    const started = await Promise.all(numbers.map((n, i) => logins.start({ ...start(n), interactionUid: `uid-batch-${i}` })));
+    const stored = (await db('mobileid_transactions').whereIn('id', started.map((s) => s.id))) as { id: string; mssp_trans_id: string; expires_at: Date }[];
+    expect(new Set(stored.map((r) => r.mssp_trans_id)).size).toBe(3);
+    for (const s of started) expect(stored.find((r) => r.id === s.id)?.expires_at.getTime()).toBe(s.expiresAt.getTime());
+
+    const states = await Promise.all([...started, started[0]!].map((s) => logins.check(s.id)));
+    expect(states.map((s) => s.interactionUid)).toEqual(['uid-batch-0', 'uid-batch-1', 'uid-batch-2', 'uid-batch-0']);
+    expect(states.map((s) => s.maskedMsisdn)).toEqual(['+417******12', '+417******13', '+417******14', '+417******12']);
+    // One status query per login, the one asked for twice included.
+    expect(calls.status).toBe(3);
+  });
+
   it('ends a login whose time is up when it is asked for, without asking Mobile ID', async () => {
     const { client, calls } = mobileId();
     const logins = new MobileIdLogins(db, client, settings(), quiet);
