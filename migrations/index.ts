@@ -15,6 +15,7 @@ import * as m008 from './008_manual_cases.js';
 import * as m009 from './009_ahv_checks.js';
 import * as m010 from './010_grant_logins.js';
 import * as m011 from './011_oidc_keys.js';
+import * as m012 from './012_uuid_keys.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '009_ahv_checks': m009,
   '010_grant_logins': m010,
   '011_oidc_keys': m011,
+  '012_uuid_keys': m012,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -59,9 +59,9 @@ const SQL = {
   /** The requests Mobile ID accepted at the moment (batched: parallel arrays, one element per login). */
   accepted: planEach(
     'mobileid_accepted',
-    `update ${TABLE} t set ap_trans_id = x.ap_trans_id, mssp_trans_id = x.mssp_trans_id, signature_profile = x.signature_profile, expires_at = x.expires_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) as x(id, ap_trans_id, mssp_trans_id, signature_profile, expires_at)
-      where t.id = x.id`
+    `update ${TABLE} t set ap_trans_id = ($2::text[])[k.n], mssp_trans_id = ($3::text[])[k.n], signature_profile = ($4::text[])[k.n], expires_at = ($5::timestamptz[])[k.n]
+       from uuid_keys($1::uuid[]) k
+      where t.id = k.id`
   ),
   row: planEach('mobileid_row', `select * from ${TABLE} where id = $1`),
   /**
@@ -69,18 +69,27 @@ const SQL = {
    * may ask Mobile ID for the status now: the first caller after the poll time moves it on by one
    * interval and gets `claimed`, with the account of the number (for the account step, should the
    * answer be a signature); everyone else (another browser tab, another instance) gets the row as
-   * it is.
+   * it is. The logins are looked up by their keys (`uuid_keys`, migration 012) and those due are
+   * changed where they lie (ctid), on condition that no one moved their poll time meanwhile (a
+   * login settled meanwhile comes back settled: its status is what counts). With the status among
+   * the conditions of a lookup, PostgreSQL read the whole index of pending logins for each batch,
+   * even for each login, while the table had no statistics (a burst of logins on a new database).
    */
   poll: planEach(
     'mobileid_poll',
-    `with claimed as (
-       update ${TABLE} set next_poll_at = $3, polls = polls + 1
-       where id = any($1::uuid[]) and status = 'pending' and mssp_trans_id is not null and next_poll_at <= $2 and expires_at > $2
-       returning *
+    `with found as materialized (
+       select t.ctid as at, t.status, t.mssp_trans_id, t.next_poll_at, t.expires_at from uuid_keys($1::uuid[]) k join ${TABLE} t on t.id = k.id
+     ), claimed as (
+       update ${TABLE} t set next_poll_at = $3, polls = t.polls + 1
+        where t.ctid = any(array(select at from found where status = 'pending' and mssp_trans_id is not null and next_poll_at <= $2 and expires_at > $2))
+          and t.next_poll_at <= $2
+       returning t.*
      )
      select c.*, true as claimed, (select to_jsonb(a) from accounts a where a.msisdn = c.msisdn) as account from claimed c
      union all
-     select t.*, false as claimed, null as account from ${TABLE} t where t.id = any($1::uuid[]) and t.id not in (select id from claimed)`
+     select t.*, false as claimed, null as account
+       from uuid_keys($1::uuid[]) k join ${TABLE} t on t.id = k.id
+      where t.id not in (select id from claimed)`
   ),
   signed: planEach(
     'mobileid_signed',
@@ -487,6 +496,9 @@ export class MobileIdLogins {
     return rows[0];
   }
 }
+
+/** The batched statements whose plans the tests check. */
+export const LOGIN_STATEMENTS = { poll: SQL.poll, accepted: SQL.accepted } as const;
 
 type PolledRow = Row & { claimed: boolean; account: AccountRow | null };
 

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { accountFromRow, findOrCreateAccount } from '../../src/accounts/index.js';
 import type { Db } from '../../src/db/index.js';
-import { runWrites } from '../../src/db/statements.js';
+import { run, runWrites, statement } from '../../src/db/statements.js';
 import { CertificateStore } from '../../src/mobileid/certificates.js';
 import type { MobileIdClient } from '../../src/mobileid/client.js';
 import { MobileIdError } from '../../src/mobileid/errors.js';
-import { MobileIdLogins, type MobileIdLoginSettings, type StartLogin } from '../../src/mobileid/login.js';
+import { LOGIN_STATEMENTS, MobileIdLogins, type MobileIdLoginSettings, type StartLogin } from '../../src/mobileid/login.js';
 import { SIGNATURE_PROFILES } from '../../src/mobileid/protocol.js';
 import type { ProfileResult, SignatureAccepted, StatusResult } from '../../src/mobileid/responses.js';
 import { migratedDb } from '../helpers/db.js';
@@ -135,15 +135,18 @@ describe('starting a Mobile ID login', () => {
 describe('asking for the state of a pending login', () => {
   it('asks Mobile ID at most once per poll interval, however many callers ask at once', async () => {
     const { client, calls } = mobileId();
-    const logins = new MobileIdLogins(db, client, { ...settings(), pollIntervalMs: 300 }, quiet);
+    // Three instances (each batches its own callers), ten callers in all.
+    const instances = Array.from({ length: 3 }, () => new MobileIdLogins(db, client, { ...settings(), pollIntervalMs: 300 }, quiet));
+    const logins = instances[0]!;
+    const everyone = (id: string) => Promise.all(Array.from({ length: 10 }, (_, i) => instances[i % 3]!.check(id)));
     const { id } = await logins.start(start('+41 79 400 00 10'));
-    const first = await Promise.all(Array.from({ length: 10 }, () => logins.check(id)));
+    const first = await everyone(id);
     expect(first.every((s) => s.status === 'pending')).toBe(true);
     expect(calls.status).toBe(1);
-    await Promise.all(Array.from({ length: 10 }, () => logins.check(id)));
+    await everyone(id);
     expect(calls.status).toBe(1);
     await new Promise((r) => setTimeout(r, 350));
-    await Promise.all(Array.from({ length: 10 }, () => logins.check(id)));
+    await everyone(id);
     expect(calls.status).toBe(2);
     const [row] = (await db('mobileid_transactions').where({ id })) as { polls: number }[];
     expect(row?.polls).toBe(2);
@@ -163,6 +166,22 @@ describe('asking for the state of a pending login', () => {
     expect(states.map((s) => s.maskedMsisdn)).toEqual(['+417******12', '+417******13', '+417******14', '+417******12']);
     // One status query per login, the one asked for twice included.
     expect(calls.status).toBe(3);
+  });
+
+  it('looks each login of a batch up by its key, even before the table has statistics', async () => {
+    // A burst of pending logins on a new database, never analysed (rows about as long as real ones).
+    await db.raw(`insert into mobileid_transactions (id, interaction_uid, msisdn, client_ip, locale, dtbd, transaction_code, ap_trans_id, status, created_at, expires_at, next_poll_at, mssp_trans_id)
+      select gen_random_uuid(), repeat('u', 40), '4170' || i, '192.0.2.9', 'en', 'ServiceCore: ' || repeat('x', 100), 'AB12', 'A' || i, 'pending', now(), now() + interval '1 minute', now(), 'h' || i
+        from generate_series(1, 2000) i`);
+    const ids = ((await db('mobileid_transactions').select('id').limit(3)) as { id: string }[]).map((r) => r.id);
+    for (const stmt of [LOGIN_STATEMENTS.poll, LOGIN_STATEMENTS.accepted]) {
+      const args = stmt === LOGIN_STATEMENTS.poll ? [ids, new Date(), new Date()] : [ids, ids.map(() => 'A'), ids.map(() => 'h'), ids.map(() => 'p'), ids.map(() => new Date())];
+      const { rows } = await run<{ 'QUERY PLAN': string }>(db, statement('', `explain (costs off) ${stmt.text}`, { plan: 'each' }), args);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).not.toMatch(/one_pending|Seq Scan on mobileid_transactions/);
+      expect(plan).toMatch(/Index Scan using mobileid_transactions_pkey/);
+      if (stmt === LOGIN_STATEMENTS.poll) expect(plan).toMatch(/Tid Scan on mobileid_transactions/);
+    }
   });
 
   it('ends a login whose time is up when it is asked for, without asking Mobile ID', async () => {
