@@ -64,6 +64,17 @@ export async function run<R = Record<string, unknown>>(db: Db, stmt: Statement, 
 }
 
 /**
+ * How statements of concurrent requests are batched (a DataLoader's options): the lookups or
+ * writes asked for in one turn of the event loop go to the database together, at most 64 in one
+ * statement (more would make one statement wait for a slow row; fewer, more round trips).
+ */
+export const BATCH_OPTIONS = {
+  cache: false,
+  maxBatchSize: 64,
+  batchScheduleFn: (callback: () => void): void => void setImmediate(callback),
+} as const;
+
+/**
  * A write (insert, update or delete) to run with others: SQL with parameters `$1…$n` and their
  * values. The text holds no other `$` (no literals, no dollar quoting): its parameters are
  * renumbered when it joins others.

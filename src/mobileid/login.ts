@@ -14,7 +14,7 @@ import DataLoader from 'dataloader';
 
 import type { AccountRow } from '../accounts/index.js';
 import { asDate, type Db } from '../db/index.js';
-import { run, statement, type Write } from '../db/statements.js';
+import { BATCH_OPTIONS, run, statement, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import type { CertificateStore } from './certificates.js';
 import type { MobileIdClient } from './client.js';
@@ -516,7 +516,6 @@ interface Acceptance {
  * round trip to the database for many logins.
  */
 function loginBatches(db: Db, pollIntervalMs: number) {
-  const options = { cache: false, maxBatchSize: 64, batchScheduleFn: (callback: () => void) => void setImmediate(callback) };
   const polls = new DataLoader<string, PolledRow | undefined>(async (ids) => {
     const now = new Date();
     const { rows } = await run<PolledRow>(db, SQL.poll, [[...new Set(ids)], now, new Date(now.getTime() + pollIntervalMs)]);
@@ -531,7 +530,7 @@ function loginBatches(db: Db, pollIntervalMs: number) {
       }
       return { ...row, claimed: false, account: null };
     });
-  }, options);
+  }, BATCH_OPTIONS);
   const accepted = new DataLoader<Acceptance, void>(async (batch) => {
     await run(db, SQL.accepted, [
       batch.map((a) => a.id),
@@ -541,7 +540,7 @@ function loginBatches(db: Db, pollIntervalMs: number) {
       batch.map((a) => a.expiresAt),
     ]);
     return batch.map(() => undefined);
-  }, options);
+  }, BATCH_OPTIONS);
   return { polls, accepted };
 }
 

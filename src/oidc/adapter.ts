@@ -271,7 +271,6 @@ export function createAdapter(db: Db, opts: AdapterOptions = {}): new (name: str
 /** A model instance of oidc-provider's (an Interaction, a Session…): what `save` needs of it. */
 interface SavedModel {
   save(ttl: number): Promise<unknown>;
-  readonly adapter: unknown;
 }
 
 /**

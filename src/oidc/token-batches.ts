@@ -13,14 +13,12 @@ import DataLoader from 'dataloader';
 import type { AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
-import { run, statement, type Write } from '../db/statements.js';
+import { BATCH_OPTIONS, run, statement, type Write } from '../db/statements.js';
 import { pushGrantLogin, upsertGrantLogins, type GrantLoginArrays } from './grant-logins.js';
 import { keyOf, type Key, type PendingGrantLogin, type PendingUpsert } from './request-scope.js';
 import { SUBJECT_OF_LOGIN, SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
 
 const TABLE = 'oidc_payloads';
-/** More would make one statement wait for a slow row; fewer, more round trips. */
-const MAX_BATCH = 64;
 
 export interface TokenRow extends Partial<TokenSubjectRow> {
   payload: AdapterPayload | string;
@@ -221,8 +219,6 @@ export interface TokenBatches {
   commit(commit: Commit): Promise<boolean>;
 }
 
-const schedule = (callback: () => void) => void setImmediate(callback);
-
 const byDb = new WeakMap<Db, TokenBatches>();
 
 /** The batches of a database (one per process, shared by every adapter model and request). */
@@ -252,7 +248,7 @@ function createBatches(db: Db): TokenBatches {
       }
       return results;
     },
-    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: schedule },
+    BATCH_OPTIONS,
   );
 
   const commits = new DataLoader<Commit, boolean>(
@@ -270,7 +266,7 @@ function createBatches(db: Db): TokenBatches {
       }
       return results;
     },
-    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: schedule },
+    BATCH_OPTIONS,
   );
 
   return {
