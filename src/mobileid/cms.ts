@@ -30,7 +30,7 @@ import {
   sameCertificate,
   type CertificateInfo,
 } from './certificates.js';
-import { outlineSignedData, type SignedDataOutline } from './ber.js';
+import { outlineSignedData, type AlgorithmOutline, type PlainSignedData, type SignedDataOutline } from './ber.js';
 import { cachedCertificate, knownChain, rememberChain } from './certificate-cache.js';
 import { localError, type MobileIdError } from './errors.js';
 
@@ -139,19 +139,24 @@ function signedDataOf(fields: asn1js.AsnType[], certificates: pkijs.Certificate[
 }
 
 /**
- * The usual case: asn1js decodes the fields, each certificate is parsed once per distinct
- * certificate, and pkijs reads each field on its own. (Reading the SignedData as a whole would have
- * pkijs build and compare its full schema at every login, certificates and CRLs included, though the
+ * The usual case: each certificate is parsed once per distinct certificate, and the other fields,
+ * read from the outline (ber.ts), are handed to pkijs as they are: the signer named by the issuer
+ * and serial number of one of the certificates, byte for byte, is given that certificate's; only
+ * the small signed attributes and algorithm parameters go through asn1js. Otherwise asn1js decodes
+ * the fields and pkijs reads each on its own. (Reading the SignedData as a whole would have pkijs
+ * build and compare its full schema at every login, certificates and CRLs included, though the
  * outline has taken the certificates out: that cost more than all the rest of a verification.)
  * A SignedData with CRLs, or fields out of place, is read as a whole, which names what is wrong.
  */
 function fromOutline(outline: SignedDataOutline): ParsedSignedData {
+  const certificates = outline.certificates.map((bytes, i) => certificateOf(bytes, i, () => pkijs.Certificate.fromBER(bytes)));
+  const plain = outline.plain && fromPlainFields(outline.plain, certificates);
+  if (plain) return plain;
   const fields = outline.fields.map((bytes) => {
     const decoded = asn1js.fromBER(bytes);
     if (decoded.offset === -1) throw fail('format', `SignedData cannot be parsed (${decoded.result.error})`);
     return decoded.result;
   });
-  const certificates = outline.certificates.map((bytes, i) => certificateOf(bytes, i, () => pkijs.Certificate.fromBER(bytes)));
   const [version, digestAlgorithms, encapContentInfo, signerInfos, ...more] = fields;
   if (
     more.length > 0 ||
@@ -174,6 +179,55 @@ function fromOutline(outline: SignedDataOutline): ParsedSignedData {
   } catch (cause) {
     throw fail('format', `SignedData cannot be parsed (${errorText(cause)})`, cause);
   }
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+
+function algorithmIdentifier({ oid, parameters }: AlgorithmOutline): pkijs.AlgorithmIdentifier | undefined {
+  if (!parameters) return new pkijs.AlgorithmIdentifier({ algorithmId: oid });
+  const decoded = asn1js.fromBER(parameters);
+  return decoded.offset === parameters.length ? new pkijs.AlgorithmIdentifier({ algorithmId: oid, algorithmParams: decoded.result }) : undefined;
+}
+
+/** The signed attributes (encoded as signed, a SET OF Attribute), as pkijs reads them. */
+function signedAttributes(encoded: Uint8Array<ArrayBuffer>): pkijs.SignedAndUnsignedAttributes | undefined {
+  const decoded = asn1js.fromBER(encoded);
+  if (decoded.offset !== encoded.length || !(decoded.result instanceof asn1js.Set)) return undefined;
+  const attributes: pkijs.Attribute[] = [];
+  for (const element of decoded.result.valueBlock.value) {
+    const [type, values, ...more] = element instanceof asn1js.Sequence ? element.valueBlock.value : [];
+    if (more.length || !(type instanceof asn1js.ObjectIdentifier) || !(values instanceof asn1js.Set)) return undefined;
+    attributes.push(new pkijs.Attribute({ type: type.valueBlock.toString(), values: values.valueBlock.value }));
+  }
+  return new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes, encodedValue: encoded.buffer.slice(encoded.byteOffset, encoded.byteOffset + encoded.byteLength) });
+}
+
+/** The SignedData from its plain fields, or undefined for the slower path (which also names what is wrong). */
+function fromPlainFields(plain: PlainSignedData, certificates: pkijs.Certificate[]): ParsedSignedData | undefined {
+  const signerInfos: pkijs.SignerInfo[] = [];
+  for (const signer of plain.signers) {
+    const issuer = signer.issuer.buffer.slice(signer.issuer.byteOffset, signer.issuer.byteOffset + signer.issuer.byteLength);
+    const certificate = certificates.find((c) => c.issuer.isEqual(issuer) && sameBytes(c.serialNumber.valueBlock.valueHexView, signer.serialNumber));
+    const digestAlgorithm = algorithmIdentifier(signer.digestAlgorithm);
+    const signatureAlgorithm = algorithmIdentifier(signer.signatureAlgorithm);
+    const signedAttrs = signer.signedAttributes && signedAttributes(signer.signedAttributes);
+    if (!certificate || !digestAlgorithm || !signatureAlgorithm || (signer.signedAttributes && !signedAttrs)) return undefined;
+    signerInfos.push(
+      new pkijs.SignerInfo({
+        version: signer.version,
+        sid: new pkijs.IssuerAndSerialNumber({ issuer: certificate.issuer, serialNumber: certificate.serialNumber }),
+        digestAlgorithm,
+        ...(signedAttrs ? { signedAttrs } : {}),
+        signatureAlgorithm,
+        signature: new asn1js.OctetString({ valueHex: signer.signature }),
+      }),
+    );
+  }
+  const encapContentInfo = new pkijs.EncapsulatedContentInfo({
+    eContentType: plain.contentType,
+    ...(plain.content ? { eContent: new asn1js.OctetString({ valueHex: plain.content }) } : {}),
+  });
+  return { sd: new pkijs.SignedData({ version: plain.version, encapContentInfo, signerInfos, certificates }), certificates };
 }
 
 /** Anything that has no plain outline: asn1js decodes it all (and says what is wrong with it). */

@@ -7,8 +7,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { describe, expect, it } from 'vitest';
 
-import { outlineSignedData } from '../../../src/mobileid/ber.js';
-import { fixtureCms } from './helpers.js';
+import { oidString, outlineSignedData } from '../../../src/mobileid/ber.js';
+import { fixtureCms, issue, signCms } from './helpers.js';
 
 const bytes = (name: string) => new Uint8Array(Buffer.from(fixtureCms(name), 'base64'));
 const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
@@ -25,13 +25,16 @@ function decoded(der: Uint8Array<ArrayBuffer>) {
   };
 }
 
+/** The recorded Swisscom signatures (BER, indefinite lengths). */
+const RECORDED = [
+  'postman-2024-ec-rubin4-sign.b64',
+  'postman-2024-ec-rubin4-status.b64',
+  'adfs-2015-test-rubin2-signature_500_subscriberinfo.b64',
+  'adfs-2015-test-rubin2-signature_500_nosubscriberinfo.b64',
+];
+
 describe('outlineSignedData', () => {
-  it.each([
-    'postman-2024-ec-rubin4-sign.b64',
-    'postman-2024-ec-rubin4-status.b64',
-    'adfs-2015-test-rubin2-signature_500_subscriberinfo.b64',
-    'adfs-2015-test-rubin2-signature_500_nosubscriberinfo.b64',
-  ])('cuts %s (BER, indefinite lengths) exactly where asn1js does', (name) => {
+  it.each(RECORDED)('cuts %s (BER, indefinite lengths) exactly where asn1js does', (name) => {
     const der = bytes(name);
     const outline = outlineSignedData(der);
     expect(outline).toBeDefined();
@@ -52,5 +55,98 @@ describe('outlineSignedData', () => {
     expect(outlineSignedData(new Uint8Array(Buffer.from('Lorem ipsum dolor sit amet')))).toBeUndefined();
     expect(outlineSignedData(new Uint8Array([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
     expect(outlineSignedData(new Uint8Array([0x30, 0x80, 0x30, 0x80]))).toBeUndefined();
+  });
+
+  /** What pkijs reads from the whole blob, in the terms of the plain outline. */
+  function readByPkijs(der: Uint8Array<ArrayBuffer>) {
+    const sd = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(der).content });
+    const algorithm = (a: pkijs.AlgorithmIdentifier) => ({
+      oid: a.algorithmId,
+      parameters: a.algorithmParams && !(a.algorithmParams instanceof asn1js.Null) ? hex(a.algorithmParams.toBER(false)) : undefined,
+    });
+    const content = sd.encapContentInfo.eContent;
+    return {
+      version: sd.version,
+      contentType: sd.encapContentInfo.eContentType,
+      content: content ? hex(content.getValue()) : undefined,
+      signers: sd.signerInfos.map((si) => {
+        const sid = si.sid as pkijs.IssuerAndSerialNumber;
+        return {
+          version: si.version,
+          issuer: hex(sid.issuer.valueBeforeDecode),
+          serialNumber: hex(sid.serialNumber.valueBlock.valueHexView),
+          digestAlgorithm: algorithm(si.digestAlgorithm),
+          signedAttributes: si.signedAttrs ? hex(si.signedAttrs.encodedValue) : undefined,
+          signatureAlgorithm: algorithm(si.signatureAlgorithm),
+          signature: hex(si.signature.valueBlock.valueHexView),
+        };
+      }),
+    };
+  }
+
+  const asRead = (der: Uint8Array<ArrayBuffer>) => {
+    const plain = outlineSignedData(der)?.plain;
+    if (!plain) return undefined;
+    const algorithm = (a: { oid: string; parameters: Uint8Array | undefined }) => ({ oid: a.oid, parameters: a.parameters && hex(a.parameters) });
+    return {
+      ...plain,
+      content: plain.content && hex(plain.content),
+      signers: plain.signers.map((s) => ({
+        ...s,
+        issuer: hex(s.issuer),
+        serialNumber: hex(s.serialNumber),
+        digestAlgorithm: algorithm(s.digestAlgorithm),
+        signedAttributes: s.signedAttributes && hex(s.signedAttributes),
+        signatureAlgorithm: algorithm(s.signatureAlgorithm),
+        signature: hex(s.signature),
+      })),
+    };
+  };
+
+  it.each(RECORDED)('reads the content and the signer of %s as pkijs does', (name) => {
+    const der = bytes(name);
+    expect(asRead(der)).toEqual(readByPkijs(der));
+  });
+
+  it('reads a signature with a constructed content (BER segments) and RSASSA-PSS parameters as pkijs does', async () => {
+    const root = await issue({ commonName: 'Outline Root', keyKind: 'rsa-pss', ca: true });
+    const user = await issue({ commonName: 'MIDCHE0UTL1NE00', serialNumberAttr: 'MIDCHE0UTL1NE00', keyKind: 'rsa-pss', issuer: root, ca: false });
+    const der = new Uint8Array(Buffer.from(await signCms({ content: 'ServiceCore: Log in? (AB12)', signer: user, certificates: [user.cert, root.cert] }), 'base64'));
+    expect(asRead(der)?.signers[0]?.signatureAlgorithm.parameters).toBeDefined();
+    expect(asRead(der)).toEqual(readByPkijs(der));
+    // The same content in two segments of a constructed OCTET STRING.
+    const info = pkijs.ContentInfo.fromBER(der);
+    const sd = new pkijs.SignedData({ schema: info.content });
+    const text = new TextEncoder().encode('ServiceCore: Log in? (AB12)');
+    sd.encapContentInfo.eContent = new asn1js.OctetString({
+      idBlock: { isConstructed: true },
+      value: [new asn1js.OctetString({ valueHex: text.slice(0, 5) }), new asn1js.OctetString({ valueHex: text.slice(5) })],
+    } as ConstructorParameters<typeof asn1js.OctetString>[0]);
+    const segmented = new Uint8Array(new pkijs.ContentInfo({ contentType: pkijs.ContentInfo.SIGNED_DATA, content: sd.toSchema(true) }).toSchema().toBER(false));
+    expect(asRead(segmented)?.content).toBe(hex(text));
+  });
+
+  it('leaves the fields to pkijs when a signer is named otherwise, or a field is not as expected', () => {
+    const der = bytes('postman-2024-ec-rubin4-sign.b64');
+    const sd = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(der).content });
+    const encode = (value: pkijs.SignedData) => new Uint8Array(new pkijs.ContentInfo({ contentType: pkijs.ContentInfo.SIGNED_DATA, content: value.toSchema(true) }).toSchema().toBER(false));
+    // A subject key identifier instead of the issuer and serial number.
+    const bySki = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(der).content });
+    bySki.signerInfos[0]!.sid = new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: new Uint8Array(20) });
+    expect(outlineSignedData(encode(bySki))?.plain).toBeUndefined();
+    // A detached signature has no content, and is still read plainly (the verification refuses it).
+    sd.encapContentInfo = new pkijs.EncapsulatedContentInfo({ eContentType: '1.2.840.113549.1.7.1' });
+    expect(outlineSignedData(encode(sd))?.plain?.content).toBeUndefined();
+    expect(outlineSignedData(encode(sd))?.plain?.signers).toHaveLength(1);
+  });
+
+  it('reads object identifiers and refuses malformed ones', () => {
+    const oid = (dotted: string) => new asn1js.ObjectIdentifier({ value: dotted }).valueBlock.toBER(false);
+    for (const dotted of ['1.2.840.113549.1.7.2', '2.16.840.1.101.3.4.2.1', '1.3.14.3.2.26', '2.999.1', '0.9.2342.19200300.100.1.1']) {
+      expect(oidString(new Uint8Array(oid(dotted)))).toBe(dotted);
+    }
+    expect(oidString(new Uint8Array([]))).toBeUndefined();
+    expect(oidString(new Uint8Array([0x2a, 0x86]))).toBeUndefined();
+    expect(oidString(new Uint8Array([0x2a, 0x80, 0x01]))).toBeUndefined();
   });
 });
