@@ -8,6 +8,7 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
+import { CookieKeys } from '../web/cookie-keys.js';
 import { renderPage } from '../web/render.js';
 import { pickLocale, translate } from '../web/i18n.js';
 import { createAdapter } from './adapter.js';
@@ -100,7 +101,8 @@ export function createProvider(opts: ProviderOptions): Provider {
     adapter: createAdapter(db, { clientCacheSeconds: config.clientCacheSeconds }),
     jwks: jwks as Configuration['jwks'],
     cookies: {
-      keys: config.cookieSecrets,
+      // Keygrip's signatures, checked at less cost (src/web/cookie-keys.ts).
+      keys: new CookieKeys(config.cookieSecrets) as unknown as NonNullable<NonNullable<Configuration['cookies']>['keys']>,
       names: { session: 'scl_session', interaction: 'scl_interaction', resume: 'scl_resume' },
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
