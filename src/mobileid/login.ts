@@ -33,11 +33,14 @@ const TABLE = 'mobileid_transactions';
  * statements while it believes the table empty (a new deployment, a burst of logins before the
  * first analyse): a plan made then is kept until the statistics change. Each statement is prepared
  * once per connection and written so that even that plan finds its rows by a key (batches through
- * `uuid_keys`, migration 012). Two are planned for their values every time: with `id = $1 and
- * status = 'pending'` a plan made on a table believed empty reads the whole index of pending
- * logins (`mobileid_transactions_one_pending`); they run at most once per login, and only when it
- * fails or when the status endpoint stores a signature. The integration tests check the plans on
- * a table that was never analysed.
+ * `uuid_keys`, migration 012). Three are planned for their values every time:
+ * - `signed` and `fail`: with `id = $1 and status = 'pending'` a plan made on a table believed empty
+ *   reads the whole index of pending logins (`mobileid_transactions_one_pending`); they run at most
+ *   once per login, and only when it fails or when the status endpoint stores a signature;
+ * - `poll`: prepared, PostgreSQL judged its kept plan dearer than planning for the values, kept
+ *   planning it anyway, and those plans read the table whole in some batches (10 000 pending logins
+ *   polled: 237 rows read per poll instead of 2); sent for its values, its batch of keys is known.
+ * The integration tests check the plans on a table that was never analysed.
  */
 const SQL = {
   /** See MobileIdLogins.claim; the rate limits count at most `max` recent rows, so their cost stays bounded. */
@@ -97,7 +100,8 @@ const SQL = {
      union all
      select t.*, false as claimed, null as account
        from uuid_keys($1::uuid[]) k join ${TABLE} t on t.id = k.id
-      where t.id not in (select id from claimed)`
+      where t.id not in (select id from claimed)`,
+    { plan: 'each' },
   ),
   signed: statement(
     'mobileid_signed',
