@@ -511,7 +511,7 @@ export class MobileIdLogins {
   }
 }
 
-/** The batched statements whose plans the tests check. */
+/** The statements on mobileid_transactions, whose plans the tests check. */
 export const LOGIN_STATEMENTS: Readonly<Record<keyof typeof SQL, Statement>> = SQL;
 
 type PolledRow = Row & { claimed: boolean; account: AccountRow | null };
