@@ -181,8 +181,6 @@ function fromOutline(outline: SignedDataOutline): ParsedSignedData {
   }
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-
 function algorithmIdentifier({ oid, parameters }: AlgorithmOutline): pkijs.AlgorithmIdentifier | undefined {
   if (!parameters) return new pkijs.AlgorithmIdentifier({ algorithmId: oid });
   const decoded = asn1js.fromBER(parameters);
@@ -206,8 +204,9 @@ function signedAttributes(encoded: Uint8Array<ArrayBuffer>): pkijs.SignedAndUnsi
 function fromPlainFields(plain: PlainSignedData, certificates: pkijs.Certificate[]): ParsedSignedData | undefined {
   const signerInfos: pkijs.SignerInfo[] = [];
   for (const signer of plain.signers) {
-    const issuer = signer.issuer.buffer.slice(signer.issuer.byteOffset, signer.issuer.byteOffset + signer.issuer.byteLength);
-    const certificate = certificates.find((c) => c.issuer.isEqual(issuer) && sameBytes(c.serialNumber.valueBlock.valueHexView, signer.serialNumber));
+    const certificate = certificates.find(
+      (c) => Buffer.from(c.issuer.valueBeforeDecode).equals(signer.issuer) && Buffer.from(c.serialNumber.valueBlock.valueHexView).equals(signer.serialNumber),
+    );
     const digestAlgorithm = algorithmIdentifier(signer.digestAlgorithm);
     const signatureAlgorithm = algorithmIdentifier(signer.signatureAlgorithm);
     const signedAttrs = signer.signedAttributes && signedAttributes(signer.signedAttributes);
