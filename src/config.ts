@@ -73,7 +73,7 @@ const schema = z.object({
   SIMULATOR_PORT: port.optional(),
   DEFAULT_LOCALE: z.enum(LOCALES, { message: 'must be one of en, de, fr, it' }).default('en'),
   TRUST_PROXY: bool.default(false),
-  MEMORY_SOFT_LIMIT_MB: z.coerce.number().int().min(0, 'must be 0 (off) or a number of MB').max(1_000_000).default(160),
+  MEMORY_SOFT_LIMIT_MB: z.coerce.number().int().min(0, 'must be 0 (off) or a number of MB').max(1_000_000).default(200),
   SWEEP_INTERVAL_SECONDS: seconds(10).default(300),
   ACCESS_TOKEN_TTL: seconds(60).default(3600),
   ID_TOKEN_TTL: seconds(60).default(3600),

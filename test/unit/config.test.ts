@@ -11,7 +11,7 @@ describe('configuration', () => {
     expect(c.dataDir).toMatch(/data$/);
     expect(c.sandbox).toBe(true);
     expect(c.insecureDefaults).toEqual(['KEY_ENCRYPTION_KEY', 'COOKIE_SECRETS']);
-    expect(c.memorySoftLimitMb).toBe(160);
+    expect(c.memorySoftLimitMb).toBe(200);
   });
 
   it('derives the issuer from PORT and trims a trailing slash from ISSUER', () => {
