@@ -472,6 +472,10 @@ async function runLoginVariant(variant: Variant, cmsTimings: CmsTiming[]): Promi
     const windowFrom = t0 + settings.warmup * 1000;
     const windowTo = windowFrom + settings.duration * 1000;
     const inWindow = (t: number) => t >= windowFrom && t < windowTo;
+    // The profiler slows the server down: the measured window runs without it, and the profile
+    // is taken afterwards, under the same load, for as long again.
+    const profiling = settings.profile;
+    const loadTo = profiling ? windowTo + settings.duration * 1000 : windowTo;
 
     const outcomes: LoginOutcome[] = [];
     let submissions = 0;
@@ -480,9 +484,9 @@ async function runLoginVariant(variant: Variant, cmsTimings: CmsTiming[]): Promi
     const errorKinds: Record<string, number> = {};
     const loop = async (i: number) => {
       const number = numbers[i]!;
-      while (performance.now() < windowTo) {
+      while (performance.now() < loadTo) {
         try {
-          const outcome = await completeLogin(stack, variant, number, () => windowTo, (status) => {
+          const outcome = await completeLogin(stack, variant, number, () => loadTo, (status) => {
             if (!inWindow(performance.now())) return;
             submissions++;
             if (status === 409) collisions++;
@@ -502,8 +506,6 @@ async function runLoginVariant(variant: Variant, cmsTimings: CmsTiming[]): Promi
     await sleep(Math.max(0, windowFrom - performance.now()));
     await simCounters(stack, true);
     await stack.server.loopDelayStart();
-    const profiling = settings.profile;
-    if (profiling) await stack.server.profileStart();
     const start = await windowStart(stack);
     await sleep(Math.max(0, windowTo - performance.now()));
     const end = await windowEnd(stack, start);
@@ -511,6 +513,8 @@ async function runLoginVariant(variant: Variant, cmsTimings: CmsTiming[]): Promi
     const loopDelay = await stack.server.loopDelayStop();
     let profile: ProfileFigures | undefined;
     if (profiling) {
+      await stack.server.profileStart();
+      await sleep(Math.max(0, loadTo - performance.now()));
       const file = path.join(PROFILE_DIR, `logins-${variant}.cpuprofile`);
       await stack.server.profileStop(file);
       profile = summariseProfile(file);
