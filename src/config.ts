@@ -169,7 +169,7 @@ export interface Config {
   simulatorPort: number;
   defaultLocale: Locale;
   trustProxy: boolean;
-  /** Resident memory above which garbage is collected more eagerly (0: off). */
+  /** Resident memory the heap's growth keeps the server within (0: off; src/memory.ts). */
   memorySoftLimitMb: number;
   sweepIntervalSeconds: number;
   ttl: { accessToken: number; idToken: number; refreshToken: number; session: number };
