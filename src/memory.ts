@@ -88,7 +88,7 @@ export function softMemoryLimit(limitMb: number, log: MemoryLog): () => void {
     const sample = heapSample();
     // Just after a full collection the pages it freed may still be resident for a moment, no
     // longer counted in the old generation: they are not memory beside it.
-    if (!afterFullCollection || !besidesOld) besidesOld = Math.max(besidesOld, sample.rssBytes - sample.oldResidentBytes);
+    if (!afterFullCollection) besidesOld = Math.max(besidesOld, sample.rssBytes - sample.oldResidentBytes);
     if (afterFullCollection || !survived) survived = sample.oldUsedBytes;
     const next = growthPercentFor(survived, besidesOld, limitBytes);
     if (next === current) return;
@@ -109,7 +109,7 @@ export function softMemoryLimit(limitMb: number, log: MemoryLog): () => void {
   // set then must already count the memory beside the old generation that the load has added.
   const timer = setInterval(() => choose(false), CHECK_EVERY_MS);
   timer.unref();
-  choose(true);
+  choose(false);
   return () => {
     clearInterval(timer);
     observer.disconnect();
