@@ -35,7 +35,7 @@ import { timeCmsVerification, type CmsTiming } from './lib/cms-timing.js';
 import { MemorySampler, ROOT, freePort, startControlledProcess, startServerProcess, type ControlledProcess, type ServerProcess } from './lib/children.js';
 import { backgroundLoad, HZ, procTicks, snapshot, usageBetween, type CpuSnapshot } from './lib/cpu.js';
 import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
-import { round } from './lib/load.js';
+import { latencies, round } from './lib/load.js';
 import {
   indexActivity,
   indexSnapshot,
@@ -129,15 +129,6 @@ cleanUpOnSignals('stopping the child processes and dropping the databases');
 
 
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-function latencies(values: number[]): { p50: number; p90: number; p99: number; max: number } {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: round(percentile(s, 50)), p90: round(percentile(s, 90)), p99: round(percentile(s, 99)), max: round(s.at(-1) ?? 0) };
-}
 function errorKey(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/[0-9a-f-]{36}/gi, '<id>').replace(/\/interaction\/[\w-]+/g, '/interaction/<uid>').slice(0, 120);

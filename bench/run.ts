@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import knexFactory, { type Knex } from 'knex';
 
-import { backgroundLoad, snapshot, usageBetween } from './lib/cpu.js';
+import { backgroundLoad, snapshot, usageBetween, type CpuSnapshot } from './lib/cpu.js';
 import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
 import { MemorySampler, ROOT, freePort, startServerProcess, type ServerProcess } from './lib/children.js';
 import { round, runLoad, failures, type LoadFigures, type LoadSpec } from './lib/load.js';
@@ -225,13 +225,21 @@ async function measure(endpoint: Endpoint, t: Target, nextBody?: () => string | 
   await waitForQuiet(serverPids, settings.quietWait);
   t.sampler.recording = true;
   try {
-    if (settings.warmup > 0) await runLoad(specFor(endpoint, t, settings.warmup, nextBody));
     const profiling = settings.cpuProfile.includes(t.server.name);
-    if (profiling) await t.server.profileStart();
-    const before = snapshot(t.server.pid);
-    const figures = await runLoad(specFor(endpoint, t, settings.duration, nextBody));
-    const cpu = usageBetween(before, snapshot(t.server.pid));
-    if (profiling) {
+    let before: CpuSnapshot | undefined;
+    let profileStarted: Promise<void> | undefined;
+    const figures = await runLoad(specFor(endpoint, t, settings.duration, nextBody), {
+      warmup: settings.warmup,
+      onWindowStart: () => {
+        before = snapshot(t.server.pid);
+        if (!profiling) return;
+        profileStarted = t.server.profileStart();
+        profileStarted.catch(() => {}); // awaited (and thrown) once the run is over
+      },
+    });
+    const cpu = before && usageBetween(before, snapshot(t.server.pid));
+    if (profileStarted) {
+      await profileStarted;
       const file = path.join(PROFILE_DIR, `${t.server.name}-${endpoint}.cpuprofile`);
       await t.server.profileStop(file);
       log(`CPU profile written to ${path.relative(ROOT, file)}`);
