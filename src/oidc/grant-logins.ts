@@ -9,14 +9,14 @@ import { currentScope, type PendingGrantLogin } from './request-scope.js';
 
 const TABLE = 'grant_logins';
 
-/** Parallel arrays of logins to record: grant id, session uid, serial, time, request. */
-export type GrantLoginArrays = [string[], string[], (string | null)[], Date[], number[]];
+/** Parallel arrays of logins to record: grant id, session uid, serial, time (ISO 8601), request. */
+export type GrantLoginArrays = [string[], string[], (string | null)[], string[], number[]];
 
 export function pushGrantLogin(w: GrantLoginArrays, login: PendingGrantLogin, req: number): void {
   w[0].push(login.grantId);
   w[1].push(login.sessionUid);
   w[2].push(login.serial);
-  w[3].push(login.at);
+  w[3].push(login.at.toISOString());
   w[4].push(req);
 }
 

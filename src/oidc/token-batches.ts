@@ -88,12 +88,15 @@ const FIND = {
   login: statement('oidc_tokens_find_with_login_subject', findStatementText('login')),
 };
 
-/** Rows `y` to save, from nine parallel arrays starting at parameter `$first`. */
-function saveRows(first: number): string {
-  const arrays = ['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'int'].map((type, i) => `$${first + i}::${type}[]`);
+/**
+ * Rows `y` to save: parameter `$param`, one JSON array of `SavedRow`s (each payload as it is, not
+ * a string in a string: one `JSON.stringify` for the whole batch, and PostgreSQL parses it once).
+ */
+function saveRows(param: number): string {
   return `insert into ${TABLE} (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
-          select y.model, y.id, y.payload::jsonb, y.grant_id, y.uid, y.user_code, y.expires_at, y.consumed_at
-            from unnest(${arrays.join(', ')}) as y(model, id, payload, grant_id, uid, user_code, expires_at, consumed_at, req)`;
+          select y.model, y.id, y.payload, y.grant_id, y.uid, y.user_code, y.expires_at, y.consumed_at
+            from jsonb_to_recordset($${param}::jsonb)
+              as y(model text, id text, payload jsonb, grant_id text, uid text, user_code text, expires_at timestamptz, consumed_at timestamptz, req int)`;
 }
 const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
              user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`;
@@ -113,9 +116,9 @@ const COMMIT = statement(
           select r.req from unnest($5::int[], $6::int[]) as r(req, needed)
            where r.needed = (select count(*) from c where c.req = r.req)),
         u as (${saveRows(7)} where y.req in (select req from ok) ${ON_CONFLICT}),
-        d as (delete from ${TABLE} p using unnest($16::text[], $17::text[], $18::int[]) as z(model, id, req)
+        d as (delete from ${TABLE} p using unnest($8::text[], $9::text[], $10::int[]) as z(model, id, req)
                where p.model = z.model and p.id = z.id and z.req in (select req from ok)),
-        w as (${upsertGrantLogins(19, 'req in (select req from ok)')})
+        w as (${upsertGrantLogins(11, 'req in (select req from ok)')})
    select req from ok`,
 );
 
@@ -125,37 +128,43 @@ const SAVE = statement('oidc_tokens_save', `${saveRows(1)} ${ON_CONFLICT}`);
 /** The batched statements whose plans the tests check. */
 export const TOKEN_STATEMENTS = { find: FIND.none, findWithSubject: FIND.token, findWithLoginSubject: FIND.login, commit: COMMIT } as const;
 
-type SavedArrays = [string[], string[], string[], (string | null)[], (string | null)[], (string | null)[], (Date | null)[], (Date | null)[], number[]];
+interface SavedRow {
+  model: string;
+  id: string;
+  payload: AdapterPayload;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  /** ISO 8601. */
+  expires_at: string | null;
+  consumed_at: Date | null;
+  /** The request (of a commit's group) the row belongs to. */
+  req: number;
+}
 
-const savedArrays = (): SavedArrays => [[], [], [], [], [], [], [], [], []];
-
-/** Adds a row to save, of request `req`, to the parallel arrays of `saveRows`. */
-function pushSaved(y: SavedArrays, u: PendingUpsert, req: number): void {
-  y[0].push(u.model);
-  y[1].push(u.id);
-  y[2].push(JSON.stringify(u.payload));
-  y[3].push(u.payload.grantId ?? null);
-  y[4].push(u.payload.uid ?? null);
-  y[5].push(u.payload.userCode ?? null);
-  y[6].push(u.expiresIn ? new Date(Date.now() + u.expiresIn * 1000) : null);
-  y[7].push(u.consumedAt);
-  y[8].push(req);
+/** A row to save, of request `req`, as `saveRows` reads it. */
+function savedRow(u: PendingUpsert, req: number): SavedRow {
+  return {
+    model: u.model,
+    id: u.id,
+    payload: u.payload,
+    grant_id: u.payload.grantId ?? null,
+    uid: u.payload.uid ?? null,
+    user_code: u.payload.userCode ?? null,
+    expires_at: u.expiresIn ? new Date(Date.now() + u.expiresIn * 1000).toISOString() : null,
+    consumed_at: u.consumedAt,
+    req,
+  };
 }
 
 /** Saves one row at once (outside the token endpoint's batches). */
 export async function saveRow(db: Db, upsert: PendingUpsert): Promise<void> {
-  await run(db, SAVE, savedRow(upsert));
+  await run(db, SAVE, [JSON.stringify([savedRow(upsert, 0)])]);
 }
 
 /** The save of one row as a write to commit with others (`runWrites`). */
 export function saveWrite(upsert: PendingUpsert): Write {
-  return { text: SAVE.text, values: savedRow(upsert) };
-}
-
-function savedRow(upsert: PendingUpsert): SavedArrays {
-  const y = savedArrays();
-  pushSaved(y, upsert, 0);
-  return y;
+  return { text: SAVE.text, values: [JSON.stringify([savedRow(upsert, 0)])] };
 }
 
 /**
@@ -182,21 +191,21 @@ function disjointGroups(commits: readonly Commit[]): number[][] {
 }
 
 async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
-  const x: [string[], string[], Date[], number[]] = [[], [], [], []];
+  const x: [string[], string[], string[], number[]] = [[], [], [], []];
   const r: [number[], number[]] = [[], []];
-  const y = savedArrays();
+  const y: SavedRow[] = [];
   const z: [string[], string[], number[]] = [[], [], []];
   const w: GrantLoginArrays = [[], [], [], [], []];
   commits.forEach((commit, req) => {
     for (const c of commit.consumes) {
       x[0].push(c.model);
       x[1].push(c.id);
-      x[2].push(c.at);
+      x[2].push(c.at.toISOString());
       x[3].push(req);
     }
     r[0].push(req);
     r[1].push(commit.consumes.length);
-    for (const u of commit.upserts) pushSaved(y, u, req);
+    for (const u of commit.upserts) y.push(savedRow(u, req));
     for (const d of commit.destroys ?? []) {
       z[0].push(d.model);
       z[1].push(d.id);
@@ -205,10 +214,10 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
     for (const login of commit.grantLogins ?? []) pushGrantLogin(w, login, req);
   });
   if (!x[0].length && !z[0].length && !w[0].length) {
-    await run(db, SAVE, y);
+    await run(db, SAVE, [JSON.stringify(y)]);
     return commits.map(() => true);
   }
-  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, ...y, ...z, ...w]);
+  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, JSON.stringify(y), ...z, ...w]);
   const ok = new Set(rows.map((row) => Number(row.req)));
   return commits.map((_, req) => ok.has(req));
 }

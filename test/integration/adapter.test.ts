@@ -180,7 +180,7 @@ describe('token reads and writes batched across requests', () => {
     await db.raw('analyze oidc_payloads');
     const none = (n: number) => Array(n).fill(`'{}'`);
     const cases = [
-      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, ...none(17)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
+      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, ...none(8)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
       ['plan_find', TOKEN_STATEMENTS.findWithSubject.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using oidc_payloads_uid/]],
       ['plan_find_login', TOKEN_STATEMENTS.findWithLoginSubject.text, [`'{Session,Interaction}'`, `'{Session4,Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using accounts_pkey/]],
       ['plan_find_plain', TOKEN_STATEMENTS.find.text, [`'{Interaction}'`, `'{Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/]],
