@@ -22,7 +22,12 @@ export const CSP = [
 ].join('; ');
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
-const QUIET_PATHS = /^\/(?:\.well-known\/|jwks$|healthz$|readyz$|static\/)/;
+/**
+ * Paths whose successful requests are logged at debug: public metadata (discovery, JWKS), health,
+ * static files, and the waiting page's status polls (every second or two per login waiting; a
+ * login's start and outcome are logged at info by src/mobileid/login.ts).
+ */
+const QUIET_PATHS = /^\/(?:\.well-known\/|jwks$|healthz$|readyz$|static\/|interaction\/[\w-]+\/mobileid\/[\w-]+\/status$)/;
 
 export function requestContext(log: Logger) {
   return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
@@ -42,8 +47,7 @@ export function requestContext(log: Logger) {
     try {
       await next();
     } finally {
-      // Successful fetches of public metadata (discovery, JWKS, health, static files) are logged at
-      // debug: they are frequent, anonymous and say nothing about a login.
+      // Successful frequent requests that say nothing new about a login are logged at debug.
       const level = ctx.status < 400 && QUIET_PATHS.test(ctx.path) ? 'debug' : 'info';
       if (log.isLevelEnabled(level)) {
         log[level](
