@@ -4,10 +4,10 @@
  * The same migrations and queries run on both.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 
 import { migrationSource } from '../../migrations/index.js';
@@ -31,13 +31,21 @@ export function asDate(value: Date | string | null): Date | null {
 interface ResponseProcessor {
   processResponse(obj: { method?: string; response: { affectedRows?: number } }, runner: unknown): unknown;
 }
-const PgLiteBase = ClientPgLite as unknown as new (config: Knex.Config) => ResponseProcessor;
 
-class EmbeddedClient extends PgLiteBase {
-  override processResponse(obj: { method?: string; response: { affectedRows?: number } }, runner: unknown): unknown {
-    if (obj.method === 'del') return obj.response.affectedRows ?? 0;
-    return super.processResponse(obj, runner);
+let embeddedClient: typeof Knex.Client | undefined;
+
+/** The embedded database's knex client, loaded on first use: a server on PostgreSQL never loads PGlite. */
+function embeddedClientClass(): typeof Knex.Client {
+  if (embeddedClient) return embeddedClient;
+  const PgLiteBase = createRequire(import.meta.url)('knex-pglite') as new (config: Knex.Config) => ResponseProcessor;
+  class EmbeddedClient extends PgLiteBase {
+    override processResponse(obj: { method?: string; response: { affectedRows?: number } }, runner: unknown): unknown {
+      if (obj.method === 'del') return obj.response.affectedRows ?? 0;
+      return super.processResponse(obj, runner);
+    }
   }
+  embeddedClient = EmbeddedClient as unknown as typeof Knex.Client;
+  return embeddedClient;
 }
 
 export interface DbOptions {
@@ -64,7 +72,7 @@ export function createDb(opts: DbOptions): Db {
     connection = { filename: dir };
   }
   return knexFactory({
-    client: EmbeddedClient as unknown as typeof Knex.Client,
+    client: embeddedClientClass(),
     dialect: 'postgres',
     connection,
   });
