@@ -73,14 +73,22 @@ function sizeText(bytes: number): string {
  * or with the error of the transport (see `classifyTransportFailure`).
  */
 export async function sendToProvider(agent: Dispatcher, url: string, req: ProviderRequest): Promise<ProviderResponse> {
-  const response = await request(url, {
-    method: req.method,
-    headers: req.headers,
-    ...(req.body !== undefined ? { body: req.body } : {}),
-    dispatcher: agent,
-    signal: AbortSignal.timeout(req.timeoutMs),
-  });
-  return { status: response.statusCode, text: await readAtMost(response.body, req.maxResponseBytes) };
+  // One timer for the whole exchange, cleared once it is over (an `AbortSignal.timeout` stays armed
+  // for its full time after the answer: tens of thousands at once while many logins are polled).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), req.timeoutMs);
+  try {
+    const response = await request(url, {
+      method: req.method,
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      dispatcher: agent,
+      signal: controller.signal,
+    });
+    return { status: response.statusCode, text: await readAtMost(response.body, req.maxResponseBytes) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function readAtMost(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {

@@ -14,8 +14,14 @@ const agent = createProviderAgent({ connectTimeoutMs: 1000, responseTimeoutMs: 1
 const request = { method: 'POST' as const, headers: { 'content-type': 'text/plain' }, timeoutMs: 1000 };
 
 beforeAll(async () => {
-  // Answers with as many bytes as the path says, and the request body after them.
+  // Answers with as many bytes as the path says, and the request body after them; `/slow-head`
+  // answers after 400 ms, `/slow-body` sends its headers at once and ends the body after 400 ms.
   server = createServer((req, res) => {
+    if (req.url === '/slow-head') return void setTimeout(() => res.end('late'), 400);
+    if (req.url === '/slow-body') {
+      res.writeHead(200).write('par');
+      return void setTimeout(() => res.end('tial'), 400);
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => res.end('x'.repeat(Number(req.url!.slice(1))) + Buffer.concat(chunks).toString('utf8')));
@@ -39,6 +45,17 @@ describe('sendToProvider', () => {
       const e = await rejectionOf(ResponseTooLargeError, sendToProvider(agent, `${origin}/${max + 1}`, { ...request, maxResponseBytes: max }));
       expect(e.message).toBe(`response larger than ${text}`);
     }
+  });
+
+  it('bounds the whole exchange: an answer or a body that does not come in time is a timeout', async () => {
+    for (const path of ['/slow-head', '/slow-body']) {
+      const started = performance.now();
+      const cause = await sendToProvider(agent, `${origin}${path}`, { ...request, timeoutMs: 150, maxResponseBytes: 100 }).catch((e: unknown) => e);
+      expect(classifyTransportFailure(cause).kind, path).toBe('timeout');
+      expect(performance.now() - started, path).toBeLessThan(390);
+    }
+    // The same exchanges complete within a longer bound.
+    expect(await sendToProvider(agent, `${origin}/slow-body`, { ...request, timeoutMs: 900, maxResponseBytes: 100 })).toEqual({ status: 200, text: 'partial' });
   });
 
   it('rejects with the transport error on a refused connection', async () => {
