@@ -17,6 +17,7 @@ import { maskMsisdn } from '../mobileid/index.js';
 import { loginNotFound, type LoginState, type MobileIdLogins } from '../mobileid/login.js';
 import { geofenceFor, type GeofencedLevel, type MobileIdPolicy } from '../mobileid/policy.js';
 import { translate } from '../web/i18n.js';
+import { markRoutine } from '../web/security.js';
 import { minimumAcrOf } from '../oidc/client-policy.js';
 import { requestedValues } from './requested-acr.js';
 import type { InteractionHelpers } from './router.js';
@@ -124,7 +125,9 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
     });
 
     router.get('/interaction/:uid/mobileid/:id/status', async (ctx) => {
-      // Polled every second or two by the waiting page.
+      // Polled every second or two by the waiting page: logged at debug unless it fails (a login's
+      // start and outcome are logged at info).
+      markRoutine(ctx);
       const state = await ownState(browserInteraction(ctx), ctx.params.id!);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { status: state.status, expiresAt: state.expiresAt.toISOString() };

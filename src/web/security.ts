@@ -22,12 +22,17 @@ export const CSP = [
 ].join('; ');
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
+/** Paths whose successful requests are logged at debug: public metadata (discovery, JWKS), health, static files. */
+const QUIET_PATHS = /^\/(?:\.well-known\/|jwks$|healthz$|readyz$|static\/)/;
+const ROUTINE = Symbol('routine request');
+
 /**
- * Paths whose successful requests are logged at debug: public metadata (discovery, JWKS), health,
- * static files, and the waiting page's status polls (every second or two per login waiting; a
- * login's start and outcome are logged at info by src/mobileid/login.ts).
+ * Marks a request as routine: when it succeeds, its access line is logged at debug, like those of
+ * the quiet paths (for a route that pages call every second or two and that says nothing new).
  */
-const QUIET_PATHS = /^\/(?:\.well-known\/|jwks$|healthz$|readyz$|static\/|interaction\/[\w-]+\/mobileid\/[\w-]+\/status$)/;
+export function markRoutine(ctx: Context): void {
+  (ctx.state as Record<symbol, unknown>)[ROUTINE] = true;
+}
 
 export function requestContext(log: Logger) {
   return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
@@ -48,7 +53,8 @@ export function requestContext(log: Logger) {
       await next();
     } finally {
       // Successful frequent requests that say nothing new about a login are logged at debug.
-      const level = ctx.status < 400 && QUIET_PATHS.test(ctx.path) ? 'debug' : 'info';
+      const routine = (ctx.state as Record<symbol, unknown>)[ROUTINE] === true || QUIET_PATHS.test(ctx.path);
+      const level = ctx.status < 400 && routine ? 'debug' : 'info';
       if (log.isLevelEnabled(level)) {
         log[level](
           { reqId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 },

@@ -2,10 +2,13 @@
  * A relying party logs users in through the whole flow: openid-client → /auth → login page →
  * Mobile ID (simulator, same wire protocol as Swisscom's) → code → tokens.
  */
+import { Writable } from 'node:stream';
+
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createLogger } from '../../src/logger.js';
 import type { RunningServer } from '../../src/server.js';
 import { Browser } from '../helpers/browser.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Rp } from '../helpers/rp.js';
@@ -14,9 +17,23 @@ import { startSandboxServer } from '../helpers/server.js';
 let server: RunningServer;
 let cleanup: () => Promise<void>;
 let rp: Rp;
+/** The server's access log lines. */
+const accessLog: { level: string; path: string; status: number }[] = [];
 
 beforeAll(async () => {
-  ({ server, cleanup } = await startSandboxServer({ env: { MOBILEID_POLL_INTERVAL_MS: '500', MOBILEID_RATE_LIMIT_PER_IP: '1000/600', MOBILEID_RATE_LIMIT_PER_NUMBER: '50/600' } }));
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        const entry = JSON.parse(line) as { msg?: string; level: string; path: string; status: number };
+        if (entry.msg === 'request') accessLog.push({ level: entry.level, path: entry.path, status: entry.status });
+      }
+      done();
+    },
+  });
+  ({ server, cleanup } = await startSandboxServer({
+    env: { MOBILEID_POLL_INTERVAL_MS: '500', MOBILEID_RATE_LIMIT_PER_IP: '1000/600', MOBILEID_RATE_LIMIT_PER_NUMBER: '50/600' },
+    log: createLogger('debug', sink),
+  }));
   rp = await createRp(server);
 });
 afterAll(async () => {
@@ -73,6 +90,12 @@ describe('login with Mobile ID', () => {
     const elsewhere = await stranger.request(statusUrl, { headers: { accept: 'application/json' } });
     expect(elsewhere.status).toBe(400);
     expect(await elsewhere.json()).toMatchObject({ error: 'session_not_found' });
+    // The browser's polls are routine (debug); the refused ones are not.
+    expect(accessLog.filter((l) => l.path === statusUrl.pathname).map((l) => [l.status, l.level])).toEqual([
+      [200, 'debug'],
+      [400, 'info'],
+      [400, 'info'],
+    ]);
 
     await phone(server).approve(msisdn);
     // The page that learns of the signature finishes the login in the same request: when the

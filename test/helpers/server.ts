@@ -3,7 +3,7 @@ import net from 'node:net';
 
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { VerificationMethod } from '../../src/verification/index.js';
 import { migratedDb } from './db.js';
@@ -24,6 +24,8 @@ export interface TestServerOptions {
   port?: number;
   env?: Record<string, string>;
   verificationMethods?: VerificationMethod[];
+  /** Where the server logs (default: nowhere, or TEST_LOG_LEVEL to stdout). */
+  log?: Logger;
 }
 
 export async function startTestServer(opts: TestServerOptions): Promise<RunningServer> {
@@ -40,7 +42,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<RunningS
   });
   return startServer(config, {
     db: opts.db,
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...(opts.verificationMethods ? { verificationMethods: opts.verificationMethods } : {}),
   });
 }
@@ -50,13 +52,14 @@ export async function startTestServer(opts: TestServerOptions): Promise<RunningS
  * `cleanup` drops the database; close the server first.
  */
 export async function startSandboxServer(
-  opts: { env?: Record<string, string>; verificationMethods?: VerificationMethod[] } = {},
+  opts: { env?: Record<string, string>; verificationMethods?: VerificationMethod[]; log?: Logger } = {},
 ): Promise<{ server: RunningServer; cleanup(): Promise<void> }> {
   const t = await migratedDb();
   const server = await startTestServer({
     db: t.db,
     env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), ...opts.env },
     ...(opts.verificationMethods ? { verificationMethods: opts.verificationMethods } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   });
   return { server, cleanup: t.cleanup };
 }

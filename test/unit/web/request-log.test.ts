@@ -4,10 +4,10 @@ import type { Context } from 'koa';
 import { describe, expect, it } from 'vitest';
 
 import { createLogger } from '../../../src/logger.js';
-import { requestContext } from '../../../src/web/security.js';
+import { markRoutine, requestContext } from '../../../src/web/security.js';
 
 /** The access log line of one request through `requestContext`, as JSON. */
-async function accessLine(method: string, path: string, status: number): Promise<{ level: string; path: string; status: number } | undefined> {
+async function accessLine(method: string, path: string, status: number, routine = false): Promise<{ level: string; path: string; status: number } | undefined> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -27,6 +27,7 @@ async function accessLine(method: string, path: string, status: number): Promise
     set: (name: string, value: string) => void (headers[name] = value),
   } as unknown as Context;
   await requestContext(log)(ctx, async () => {
+    if (routine) markRoutine(ctx);
     ctx.status = status;
   });
   await new Promise((resolve) => setImmediate(resolve));
@@ -38,15 +39,16 @@ describe('access log', () => {
     expect(await accessLine('POST', '/interaction/abc/login', 303)).toMatchObject({ level: 'info', path: '/interaction/abc/login', status: 303 });
   });
 
-  it('logs successful frequent requests at debug: metadata, health, and the waiting page polling a login', async () => {
-    for (const path of ['/.well-known/openid-configuration', '/jwks', '/healthz', '/static/app.css', '/interaction/Xk2_9a-b/mobileid/5b7c1e7e-3f0a-4c2b-9d1e-2a3b4c5d6e7f/status']) {
+  it('logs successful frequent requests at debug: metadata, health, and requests their route marks routine', async () => {
+    for (const path of ['/.well-known/openid-configuration', '/jwks', '/healthz', '/static/app.css']) {
       expect(await accessLine('GET', path, 200), path).toMatchObject({ level: 'debug' });
     }
+    expect(await accessLine('GET', '/interaction/Xk2/mobileid/5b7c/status', 200, true)).toMatchObject({ level: 'debug' });
   });
 
-  it('logs a failed poll, and the waiting page itself, at info', async () => {
-    expect(await accessLine('GET', '/interaction/Xk2/mobileid/5b7c/status', 404)).toMatchObject({ level: 'info' });
+  it('logs a failed routine request, and requests not marked, at info', async () => {
+    expect(await accessLine('GET', '/interaction/Xk2/mobileid/5b7c/status', 404, true)).toMatchObject({ level: 'info' });
     expect(await accessLine('GET', '/interaction/Xk2/mobileid/5b7c', 200)).toMatchObject({ level: 'info' });
-    expect(await accessLine('GET', '/interaction/Xk2/mobileid/5b7c/status/extra', 200)).toMatchObject({ level: 'info' });
+    expect(await accessLine('GET', '/interaction/Xk2/mobileid/5b7c/status', 200)).toMatchObject({ level: 'info' });
   });
 });
