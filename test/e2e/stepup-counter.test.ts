@@ -19,6 +19,7 @@ import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
 import { CHECKED_ID_CARD, chooseCounter as chooseCounterOn, counterCode, deskOpen as deskOpenOn, submitCounterIdentity } from '../helpers/counter.js';
 import { consoleVisit as consoleVisitOn, openPage, type Page } from '../helpers/pages.js';
+import { pdfTextRuns } from '../helpers/pdf-text.js';
 import { decodeQrPdf, decodeQrSvg } from '../helpers/qr.js';
 import { createRp, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { startSandboxServer } from '../helpers/server.js';
@@ -124,6 +125,7 @@ describe('identification at a counter', () => {
     const bytes = Buffer.from(await pdf.arrayBuffer());
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(decodeQrPdf(bytes), 'the PDF carries the same reference, no personal data').toBe(qrContent);
+    expect(pdfTextRuns(bytes).map((run) => run.trim()), 'the data to compare, printed').toContain('Muster-Zürcher');
 
     const link = new URL(hrefOf(casePage.html, 'counter-document'));
     expect(link.pathname, 'the key stays out of the path (and the access log)').toBe(`/counter/documents/${caseId}`);

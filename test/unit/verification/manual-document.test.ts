@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseDocumentForm, isRejectReason } from '../../../src/verification/manual/document-form.js';
 import { counterPdf, pdfText, qrSvg, type CounterDocument } from '../../../src/verification/manual/document.js';
+import { pdfTextRuns } from '../../helpers/pdf-text.js';
 import { decodeQrPdf, decodeQrSvg } from '../../helpers/qr.js';
 
 const today = new Date('2025-06-15T10:00:00Z');
@@ -49,6 +50,8 @@ const doc: CounterDocument = {
   rows: [
     { label: 'Given names', value: 'Zoë Łucja' },
     { label: 'Family name', value: 'Müller-Świątek' },
+    { label: 'Also known as', value: 'Çağlar Yılmaz, Đorđe Đoković, Дмитрий Ковальчук, Ελένη' },
+    { label: 'Written', value: '李' },
   ],
   footer: 'The QR code holds only a reference.',
 };
@@ -69,8 +72,22 @@ describe('the document', () => {
     expect(text).toMatch(/\/Title/);
   });
 
-  it('writes letters outside the PDF standard fonts without their accents', () => {
-    expect(pdfText('Zoë Łucja Müller-Świątek')).toBe('Zoë Lucja Müller-Swiatek');
-    expect(pdfText('李')).toBe('?');
+  it('prints names in every Latin, Greek and Cyrillic letter as written', async () => {
+    const runs = pdfTextRuns(await counterPdf(doc, 'https://login.example.ch/admin/desk/scan?t=aaa.bbb.ccc')).map((r) => r.trim());
+    expect(runs).toContain('Zoë Łucja');
+    expect(runs).toContain('Müller-Świątek');
+    expect(runs).toContain('Çağlar Yılmaz, Đorđe Đoković, Дмитрий Ковальчук, Ελένη');
+    expect(runs).toContain('ABCD-EFGH');
+    // A letter the fonts lack is a question mark, not an empty box.
+    expect(runs).toContain('?');
+    expect(runs.join(' ')).not.toMatch(/\ufffd|李/);
+  });
+
+  it('writes a letter the fonts lack without its accents, or as "?"', () => {
+    // Fonts with Latin-1 and "Ś" only.
+    const latin1 = (cp: number) => cp < 0x100 || cp === 0x15a;
+    expect(pdfText('Zoë Müller-Świątek', latin1)).toBe('Zoë Müller-Światek');
+    expect(pdfText('Łucja 李', latin1)).toBe('?ucja ?');
+    expect(pdfText('Łucja', () => true)).toBe('Łucja');
   });
 });
