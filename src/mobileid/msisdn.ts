@@ -14,6 +14,9 @@ const MIN_DIGITS = 8;
 /** Swiss numbers: `41` followed by exactly 9 digits (also the documented test numbers). */
 const NATIONAL_LENGTHS: Readonly<Record<string, number>> = { '41': 9 };
 
+/** The MSISDN form: digits only, country code first, within E.164's length. */
+const MSISDN = new RegExp(`^[1-9]\\d{${MIN_DIGITS - 1},${E164_MAX_DIGITS - 1}}$`);
+
 /** Separators people type inside phone numbers. */
 const SEPARATORS = /[\s\u00a0\u2000-\u200b\u202f.\-/()]/g;
 
@@ -33,6 +36,8 @@ export function normaliseMsisdn(input: string, defaultCountryCode = '41'): strin
   if (!/^[1-9]\d{0,2}$/.test(defaultCountryCode)) {
     throw invalid('default country calling code must be 1 to 3 digits');
   }
+  // Already in MSISDN form (a stored number, checked again before each request to Mobile ID).
+  if (MSISDN.test(input) && !wrongNationalLength(input)) return input;
   const trimmed = input.trim();
   if (trimmed === '') throw invalid('empty');
   if (trimmed.length > 40) throw invalid('too long');
@@ -55,12 +60,18 @@ export function normaliseMsisdn(input: string, defaultCountryCode = '41'): strin
   if (!/^[1-9]/.test(digits)) throw invalid('country calling code cannot start with 0');
   if (digits.length < MIN_DIGITS) throw invalid('too short');
   if (digits.length > E164_MAX_DIGITS) throw invalid('longer than 15 digits (E.164)');
-  for (const [cc, nationalLength] of Object.entries(NATIONAL_LENGTHS)) {
-    if (digits.startsWith(cc) && digits.length !== cc.length + nationalLength) {
-      throw invalid(`numbers with country code +${cc} have ${nationalLength} digits after it`);
-    }
-  }
+  const wrong = wrongNationalLength(digits);
+  if (wrong) throw invalid(`numbers with country code +${wrong.cc} have ${wrong.nationalLength} digits after it`);
   return digits;
+}
+
+/** The country whose numbers have another length than `digits`, if any. */
+function wrongNationalLength(digits: string): { cc: string; nationalLength: number } | undefined {
+  for (const cc in NATIONAL_LENGTHS) {
+    const nationalLength = NATIONAL_LENGTHS[cc]!;
+    if (digits.startsWith(cc) && digits.length !== cc.length + nationalLength) return { cc, nationalLength };
+  }
+  return undefined;
 }
 
 /** True when `normaliseMsisdn` accepts the input. */

@@ -91,24 +91,30 @@ export async function sendToProvider(agent: Dispatcher, url: string, req: Provid
   }
 }
 
-async function readAtMost(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buf.length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new ResponseTooLargeError(maxBytes);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The body as text, or ResponseTooLargeError as soon as more than `maxBytes` have come. */
+function readAtMost(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  // Events rather than `for await`: no async iterator and promise per answer and chunk, for
+  // answers that come thousands of times a second while many logins are polled.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new ResponseTooLargeError(maxBytes));
+        body.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    body.once('error', reject);
+  });
 }
 
 /** A JSON answer; `undefined` when it is empty or not JSON (the `process*` functions then say why). */
 export function parseJsonAnswer(text: string): unknown {
-  if (text.trim() === '') return undefined;
+  if (!/\S/.test(text)) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {

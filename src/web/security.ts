@@ -21,6 +21,14 @@ export const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** On every response. */
+const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['Content-Security-Policy', CSP],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+];
+
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** Paths whose successful requests are logged at debug: public metadata (discovery, JWKS), health, static files. */
 const QUIET_PATHS = /^\/(?:\.well-known\/|jwks$|healthz$|readyz$|static\/)/;
@@ -42,12 +50,11 @@ export function requestContext(log: Logger) {
     // The request's logger is made on first use: most requests log one line only.
     let child: Logger | undefined;
     Object.defineProperty(ctx.state, 'log', { get: () => (child ??= log.child({ reqId: id })), configurable: true, enumerable: true });
-    ctx.set('X-Request-Id', id);
-    ctx.set('Content-Security-Policy', CSP);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    // On Node's response directly: koa's `ctx.set` builds arrays for each header, on every request.
+    const res = ctx.res;
+    res.setHeader('X-Request-Id', id);
+    for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
+    if (ctx.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     const started = performance.now();
     try {
       await next();

@@ -46,6 +46,10 @@ describe('normaliseMsisdn', () => {
     ['41 79 123 45 67 ext 2', 'letters'],
     ['+41-79-123-45-67;', 'punctuation'],
     ['1'.repeat(60), 'absurdly long'],
+    ['4179123456', 'a Swiss number in MSISDN form one digit short'],
+    ['417912345678', 'a Swiss number in MSISDN form one digit long'],
+    ['1234567890123456', 'digits only, longer than E.164'],
+    ['1234567', 'digits only, too short'],
   ])('refuses %j (%s) with invalid_msisdn 400', (input) => {
     let error: unknown;
     try {
@@ -61,6 +65,7 @@ describe('normaliseMsisdn', () => {
 
   it('refuses a malformed default country code', () => {
     expect(() => normaliseMsisdn('079 123 45 67', '041')).toThrow(MobileIdError);
+    expect(() => normaliseMsisdn('41791234567', '041'), 'even with a number in MSISDN form').toThrow(MobileIdError);
     expect(() => normaliseMsisdn('079 123 45 67', 'CH')).toThrow(MobileIdError);
   });
 

@@ -24,7 +24,7 @@ async function accessLine(method: string, path: string, status: number, routine 
     secure: false,
     state: {},
     get: () => '',
-    set: (name: string, value: string) => void (headers[name] = value),
+    res: { setHeader: (name: string, value: string) => void (headers[name] = value) },
   } as unknown as Context;
   await requestContext(log)(ctx, async () => {
     if (routine) markRoutine(ctx);
