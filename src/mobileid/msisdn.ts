@@ -13,6 +13,7 @@ const E164_MAX_DIGITS = 15;
 const MIN_DIGITS = 8;
 /** Swiss numbers: `41` followed by exactly 9 digits (also the documented test numbers). */
 const NATIONAL_LENGTHS: Readonly<Record<string, number>> = { '41': 9 };
+const NATIONAL_LENGTH_LIST = Object.entries(NATIONAL_LENGTHS);
 
 /** The MSISDN form: digits only, country code first, within E.164's length. */
 const MSISDN = new RegExp(`^[1-9]\\d{${MIN_DIGITS - 1},${E164_MAX_DIGITS - 1}}$`);
@@ -67,8 +68,7 @@ export function normaliseMsisdn(input: string, defaultCountryCode = '41'): strin
 
 /** The country whose numbers have another length than `digits`, if any. */
 function wrongNationalLength(digits: string): { cc: string; nationalLength: number } | undefined {
-  for (const cc in NATIONAL_LENGTHS) {
-    const nationalLength = NATIONAL_LENGTHS[cc]!;
+  for (const [cc, nationalLength] of NATIONAL_LENGTH_LIST) {
     if (digits.startsWith(cc) && digits.length !== cc.length + nationalLength) return { cc, nationalLength };
   }
   return undefined;

@@ -148,11 +148,23 @@ export function createApTransIdGenerator(prefix = 'SCL', random: (n: number) => 
     throw localError('invalid_request', 500, 'AP_TransID prefix must start with a letter and hold at most 16 letters/digits');
   }
   let counter = 0;
+  // The random parts of 512 ids are drawn at once: one call into the system's CSPRNG per id cost
+  // as much as the rest of a status query (thousands a second while many logins are polled).
+  let pool: Buffer = Buffer.alloc(0);
+  let used = 0;
   return () => {
     counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
-    return `${prefix}${Date.now().toString(36)}.${counter.toString(36)}.${random(8).toString('hex')}`;
+    if (used + RANDOM_BYTES > pool.length) {
+      pool = random(RANDOM_BYTES * 512);
+      used = 0;
+    }
+    used += RANDOM_BYTES;
+    return `${prefix}${Date.now().toString(36)}.${counter.toString(36)}.${pool.toString('hex', used - RANDOM_BYTES, used)}`;
   };
 }
+
+/** 64 random bits per AP_TransID. */
+const RANDOM_BYTES = 8;
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 

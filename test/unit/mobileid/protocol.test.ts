@@ -151,6 +151,25 @@ describe('AP_TransID', () => {
     }
   });
 
+  it('has 64 fresh random bits in each id, drawn from the source 512 ids at a time', () => {
+    let calls = 0;
+    let byte = 0;
+    // A source whose every byte differs from the one before (mod 256): 8-byte parts never repeat within a pool.
+    const next = createApTransIdGenerator('SCL', (n) => {
+      calls += 1;
+      return Buffer.from(Array.from({ length: n }, () => (byte = (byte + 1) % 256)));
+    });
+    const parts = Array.from({ length: 1025 }, () => next().split('.')[2]!);
+    expect(calls).toBe(3);
+    expect(parts[0]).toBe('0102030405060708');
+    expect(parts[1]).toBe('090a0b0c0d0e0f10');
+    expect(parts[512], 'the first id of the second pool').toBe(Buffer.from(Array.from({ length: 8 }, (_, i) => (4096 + i + 1) % 256)).toString('hex'));
+    const real = createApTransIdGenerator();
+    const randomParts = Array.from({ length: 2000 }, () => real().split('.')[2]!);
+    expect(new Set(randomParts).size).toBe(2000);
+    for (const part of randomParts) expect(part).toMatch(/^[0-9a-f]{16}$/);
+  });
+
   it('differs between two generators (instances) at the same moment', () => {
     const a = createApTransIdGenerator();
     const b = createApTransIdGenerator();
