@@ -159,7 +159,7 @@ function savedRow(u: PendingUpsert, req: number): SavedRow {
 
 /** Saves one row at once (outside the token endpoint's batches). */
 export async function saveRow(db: Db, upsert: PendingUpsert): Promise<void> {
-  await run(db, SAVE, [JSON.stringify([savedRow(upsert, 0)])]);
+  await run(db, SAVE, saveWrite(upsert).values);
 }
 
 /** The save of one row as a write to commit with others (`runWrites`). */

@@ -19,7 +19,7 @@ import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
 import { CHECKED_ID_CARD, chooseCounter as chooseCounterOn, counterCode, deskOpen as deskOpenOn, submitCounterIdentity } from '../helpers/counter.js';
 import { consoleVisit as consoleVisitOn, openPage, type Page } from '../helpers/pages.js';
-import { pdfTextRuns } from '../helpers/pdf-text.js';
+import { pdfTextRuns } from '../helpers/pdf.js';
 import { decodeQrPdf, decodeQrSvg } from '../helpers/qr.js';
 import { createRp, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { startSandboxServer } from '../helpers/server.js';

@@ -4,9 +4,10 @@
  * needed: read the format, unmask, de-interleave the data codewords, decode the segments.
  */
 import { createRequire } from 'node:module';
-import zlib from 'node:zlib';
 
 import QRCode from 'qrcode';
+
+import { pdfObjects } from './pdf.js';
 
 const require = createRequire(import.meta.url);
 const ecc = require('qrcode/lib/core/error-correction-code.js') as {
@@ -152,13 +153,10 @@ export function decodeQrSvg(html: string): string {
 
 /** The text of the QR code drawn as the (first) RGB image of a PDF. */
 export function decodeQrPdf(pdf: Buffer): string {
-  const text = pdf.toString('latin1');
-  const dict = /<<[^>]*\/Subtype \/Image[^>]*\/ColorSpace \/DeviceRGB[^>]*>>/.exec(text);
-  if (!dict) throw new Error('no RGB image in the PDF');
-  const width = Number(/\/Width (\d+)/.exec(dict[0])![1]);
-  const length = Number(/\/Length (\d+)/.exec(dict[0])![1]);
-  const start = text.indexOf('stream\n', dict.index + dict[0].length) + 'stream\n'.length;
-  const pixels = zlib.inflateSync(pdf.subarray(start, start + length));
+  const image = [...pdfObjects(pdf).values()].find((o) => /\/Subtype \/Image/.test(o.dict) && /\/ColorSpace \/DeviceRGB/.test(o.dict));
+  if (!image?.stream) throw new Error('no RGB image in the PDF');
+  const width = Number(/\/Width (\d+)/.exec(image.dict)![1]);
+  const pixels = image.stream;
   const dark = (x: number, y: number) => pixels[(y * width + x) * 3]! < 128;
   let first = -1;
   for (let i = 0; i < width * width && first < 0; i += 1) if (dark(i % width, Math.floor(i / width))) first = i;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseDocumentForm, isRejectReason } from '../../../src/verification/manual/document-form.js';
 import { counterPdf, pdfText, qrSvg, type CounterDocument } from '../../../src/verification/manual/document.js';
-import { pdfTextRuns } from '../../helpers/pdf-text.js';
+import { pdfTextRuns } from '../../helpers/pdf.js';
 import { decodeQrPdf, decodeQrSvg } from '../../helpers/qr.js';
 
 const today = new Date('2025-06-15T10:00:00Z');

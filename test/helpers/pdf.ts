@@ -1,17 +1,19 @@
 /**
- * The text drawn in a PDF made by pdfkit, for tests: each text-showing operator (`Tj`, `TJ`) of
- * the pages' content streams as one string, its glyph codes read back through the font's
- * ToUnicode map (embedded fonts) or as Latin-1 (PDF's standard fonts). Enough for pdfkit's own
- * output, not a general PDF parser.
+ * Reading PDFs made by pdfkit, for tests: their objects (dictionary and inflated stream), and the
+ * text drawn: each text-showing operator (`Tj`, `TJ`) of the pages' content streams as one string,
+ * its glyph codes read back through the font's ToUnicode map (embedded fonts) or as Latin-1 (PDF's
+ * standard fonts). Enough for pdfkit's own output, not a general PDF parser.
  */
 import zlib from 'node:zlib';
 
-interface PdfObject {
+export interface PdfObject {
   dict: string;
+  /** The stream, inflated when it is FlateDecode. */
   stream?: Buffer;
 }
 
-function objects(pdf: Buffer): Map<number, PdfObject> {
+/** The objects of a PDF by number: each one's dictionary text and its stream. */
+export function pdfObjects(pdf: Buffer): Map<number, PdfObject> {
   const text = pdf.toString('latin1');
   const found = new Map<number, PdfObject>();
   const start = /(\d+) 0 obj\n/g;
@@ -59,7 +61,7 @@ type Decoder = (hex: string) => string;
 
 /** Every run of text the pages draw, in order. */
 export function pdfTextRuns(pdf: Buffer): string[] {
-  const all = objects(pdf);
+  const all = pdfObjects(pdf);
   const ref = (dict: string, key: string) => Number(new RegExp(`/${key} (\\d+) 0 R`).exec(dict)?.[1]);
   // pdfkit names each font of a document once (/F1, /F2, …) in the pages' resources.
   const decoders = new Map<string, Decoder>();
