@@ -19,4 +19,4 @@ COPY --from=build /app/dist ./dist
 COPY policies ./policies
 USER node
 EXPOSE 3000
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--v8-pool-size=1", "dist/src/main.js"]

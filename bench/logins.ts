@@ -32,7 +32,7 @@ import {
   type RelyingParty,
 } from './lib/browser.js';
 import { timeCmsVerification, type CmsTiming } from './lib/cms-timing.js';
-import { MemorySampler, ROOT, freePort, startControlledProcess, startServerProcess, type ControlledProcess, type ServerProcess } from './lib/children.js';
+import { MemorySampler, ROOT, freePort, serverNodeFlags, startControlledProcess, startServerProcess, type ControlledProcess, type ServerProcess } from './lib/children.js';
 import { backgroundLoad, HZ, procTicks, snapshot, usageBetween, type CpuSnapshot } from './lib/cpu.js';
 import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
 import { latencies, round } from './lib/load.js';
@@ -1059,7 +1059,7 @@ async function main(): Promise<void> {
     '',
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${mb(os.totalmem())} MB RAM, ${os.platform()} ${os.release()}`,
     `- Node ${process.version}, oidc-provider ${readVersion('oidc-provider')}, pkijs ${readVersion('pkijs')}, asn1js ${readVersion('asn1js')}, PostgreSQL ${pgVersion} on loopback`,
-    `- server: production start-up (\`startServer\`) in its own process, fresh database per part, DATABASE_POOL_MAX ${settings.poolMax ?? 10}, logs at ${settings.logLevel} to /dev/null; Mobile ID = the simulator in another process (plain HTTP on loopback, AP_ID ${AP_ID}), MOBILEID_POLL_INTERVAL_MS ${settings.pollIntervalMs}, rate limit per number raised to ${RATE_LIMIT}; TRUST_PROXY=true and each virtual browser sends its own address (10.x.y.z) in X-Forwarded-For, so the limit per address is the default`,
+    `- server: production start-up (\`startServer\`) in its own process with the Node options of \`npm run start:prod\` (\`${serverNodeFlags().join(' ') || 'none'}\`), fresh database per part, DATABASE_POOL_MAX ${settings.poolMax ?? 10}, logs at ${settings.logLevel} to /dev/null; Mobile ID = the simulator in another process (plain HTTP on loopback, AP_ID ${AP_ID}), MOBILEID_POLL_INTERVAL_MS ${settings.pollIntervalMs}, rate limit per number raised to ${RATE_LIMIT}; TRUST_PROXY=true and each virtual browser sends its own address (10.x.y.z) in X-Forwarded-For, so the limit per address is the default`,
     '- load generator (virtual browsers with their own cookies, the relying party) in the benchmark process; one machine for all: server, PostgreSQL, simulator and load generator share its cores',
   ].join('\n');
   const report = markdown({ variants, pending, cms, targets });

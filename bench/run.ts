@@ -13,7 +13,7 @@ import knexFactory, { type Knex } from 'knex';
 
 import { backgroundLoad, snapshot, usageBetween, type CpuSnapshot } from './lib/cpu.js';
 import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
-import { MemorySampler, ROOT, freePort, startServerProcess, type ServerProcess } from './lib/children.js';
+import { MemorySampler, ROOT, freePort, serverNodeFlags, startServerProcess, type ServerProcess } from './lib/children.js';
 import { round, runLoad, failures, type LoadFigures, type LoadSpec } from './lib/load.js';
 import {
   ENDPOINTS,
@@ -223,7 +223,7 @@ function poolSizeFor(ccRate: number | undefined): number {
 
 async function measure(endpoint: Endpoint, t: Target, nextBody?: () => string | undefined): Promise<LoadFigures> {
   await waitForQuiet(serverPids, settings.quietWait);
-  t.sampler.recording = true;
+  t.sampler.startWindow();
   try {
     const profiling = settings.cpuProfile.includes(t.server.name);
     let before: CpuSnapshot | undefined;
@@ -244,7 +244,7 @@ async function measure(endpoint: Endpoint, t: Target, nextBody?: () => string | 
       await t.server.profileStop(file);
       log(`CPU profile written to ${path.relative(ROOT, file)}`);
     }
-    return cpu ? { ...figures, cpu } : figures;
+    return { ...figures, ...(cpu ? { cpu } : {}), ...(t.sampler.windowMax ? { maxRss: t.sampler.windowMax } : {}) };
   } finally {
     t.sampler.recording = false;
   }
@@ -272,6 +272,7 @@ async function main(): Promise<void> {
     node: process.version,
     oidcProvider: readVersion('oidc-provider'),
     autocannon: readVersion('autocannon'),
+    serverNodeFlags: serverNodeFlags().join(' '),
   };
 
   const db = settings.servers.includes('ours') ? await createDatabase() : undefined;
@@ -356,7 +357,7 @@ async function main(): Promise<void> {
     `## ServiceCore Login vs bare oidc-provider — ${startedAt.toISOString()}`,
     '',
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${mb(os.totalmem())} MB RAM, ${os.platform()} ${os.release()}`,
-    `- Node ${versions.node}, oidc-provider ${versions.oidcProvider}, autocannon ${versions.autocannon}${db ? `, PostgreSQL ${db.version} on loopback` : ''}`,
+    `- Node ${versions.node} (servers started with \`${versions.serverNodeFlags || 'no options'}\`, as \`npm run start:prod\`), oidc-provider ${versions.oidcProvider}, autocannon ${versions.autocannon}${db ? `, PostgreSQL ${db.version} on loopback` : ''}`,
     `- load: ${settings.connections} connections, ${settings.warmup} s warm-up (not counted) then ${settings.duration} s per endpoint and server, one at a time; load generator in the benchmark process, each server in its own process`,
     ...(targets.ours ? [`- ours: ${describe(targets.ours.server.info.details)}`] : []),
     ...(targets.bare ? [`- bare: ${describe(targets.bare.server.info.details)}`] : []),

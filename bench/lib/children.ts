@@ -187,13 +187,27 @@ export async function startControlledProcess<Info>(opts: StartControlledOptions)
   };
 }
 
+/**
+ * The Node options the servers run with: those production starts the server with (the `start:prod`
+ * script, which the Dockerfile's command repeats), unless `BENCH_SERVER_NODE_FLAGS` says otherwise.
+ * Both servers get the same, so the comparison is of the code, not of the runtime's settings.
+ */
+export function serverNodeFlags(): string[] {
+  const override = process.env.BENCH_SERVER_NODE_FLAGS;
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const words = (pkg.scripts['start:prod'] ?? '').split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json start:prod does not start with node: ${pkg.scripts['start:prod']}`);
+  return words.slice(1).filter((w) => w.startsWith('-'));
+}
+
 export async function startServerProcess(opts: StartServerOptions): Promise<ServerProcess> {
   const proc = await startControlledProcess<ServerInfo>({
     name: `${opts.name} server`,
     script: opts.script,
     args: opts.args,
     ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
-    ...(process.env.BENCH_SERVER_NODE_FLAGS ? { execArgv: process.env.BENCH_SERVER_NODE_FLAGS.split(/\s+/) } : {}),
+    execArgv: serverNodeFlags(),
   });
   const request = (command: WithoutId<Extract<Command, { id: number }>>): Promise<Reply> => proc.request<Reply>(command);
   const memory = async () => {
@@ -245,6 +259,8 @@ export async function startServerProcess(opts: StartServerOptions): Promise<Serv
 /** Samples the RSS of a process every `intervalMs`, keeping the maximum while `recording` is on. */
 export class MemorySampler {
   max = 0;
+  /** The largest since the last `startWindow()`. */
+  windowMax = 0;
   samples = 0;
   recording = false;
   private timer: NodeJS.Timeout | undefined;
@@ -259,10 +275,16 @@ export class MemorySampler {
         .then((rss) => {
           this.samples++;
           if (rss > this.max) this.max = rss;
+          if (rss > this.windowMax) this.windowMax = rss;
         })
         .catch(() => undefined);
     }, this.intervalMs);
     this.timer.unref();
+  }
+
+  startWindow(): void {
+    this.windowMax = 0;
+    this.recording = true;
   }
 
   stop(): void {

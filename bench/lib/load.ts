@@ -41,6 +41,8 @@ export interface LoadFigures {
   exhausted: boolean;
   /** Where the CPU went during the run (Linux only). */
   cpu?: CpuUsage;
+  /** The server's largest RSS sampled during the run (warm-up included), bytes. */
+  maxRss?: number;
 }
 
 export function failures(f: LoadFigures): number {

@@ -182,6 +182,14 @@ export function markdownReport(opts: {
     const m = opts.memory[name];
     lines.push(`| ${name} | ${m ? `${mb(m.idleRss)} MB` : '–'} | ${m && m.samples ? `${mb(m.maxRssUnderLoad)} MB` : '–'} |`);
   }
+  const byEndpoint = (name: 'ours' | 'bare') =>
+    opts.results
+      .filter((r) => r[name]?.maxRss)
+      .map((r) => `${r.endpoint} ${mb(r[name]!.maxRss!)}`)
+      .join(', ');
+  for (const name of ['ours', 'bare'] as const) {
+    if (byEndpoint(name)) lines.push('', `Max RSS per run, ${name} (MB, in run order): ${byEndpoint(name)}`);
+  }
   lines.push('', '### Targets (ours)', '');
   lines.push('| target | measured | status |');
   lines.push('| --- | ---: | --- |');
