@@ -34,8 +34,10 @@ async function main(): Promise<void> {
     ...(process.env.MEMORY_SOFT_LIMIT_MB ? { MEMORY_SOFT_LIMIT_MB: process.env.MEMORY_SOFT_LIMIT_MB } : {}),
     ...args.config,
   });
-  // The same kind of destination pino uses for stdout in production (synchronous SonicBoom).
-  const destination = pino.destination({ dest: '/dev/null', sync: true });
+  // The same kind of destination pino uses for stdout in production (synchronous SonicBoom); a
+  // file instead of /dev/null when the log is wanted (BENCH_SERVER_LOG).
+  const logFile = process.env.BENCH_SERVER_LOG || '/dev/null';
+  const destination = pino.destination({ dest: logFile, sync: true });
   const log = createLogger(logLevel, destination as unknown as NodeJS.WritableStream);
   const running = await startServer(config, { log });
 
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
         database: 'postgresql',
         databasePoolMax: config.databasePoolMax,
         logLevel,
-        logDestination: '/dev/null',
+        logDestination: logFile,
         clientCacheSeconds: config.clientCacheSeconds,
         rotateRefreshToken: true,
         ...(args.config?.MOBILEID_URL

@@ -1,8 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 
-import { MAX_GROWTH_PERCENT, MIN_GROWTH_PERCENT, growthPercentFor, heapSample, softMemoryLimit } from '../../src/memory.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import {
+  FORCE_SPACING_MS,
+  MAX_GROWTH_PERCENT,
+  MIN_GROWTH_PERCENT,
+  fullCollection,
+  growthPercentFor,
+  heapSample,
+  shouldForceCollection,
+  softMemoryLimit,
+  type HeapSample,
+} from '../../src/memory.js';
 
 const MB = 1024 * 1024;
+const quiet = { debug: () => undefined, warn: () => undefined };
 
 describe('the soft memory limit', () => {
   it('lets the old generation grow into the room the limit leaves beside everything else resident', () => {
@@ -38,12 +51,104 @@ describe('the soft memory limit', () => {
       [1_000_000, MAX_GROWTH_PERCENT],
     ] as const) {
       const decisions: object[] = [];
-      const stop = softMemoryLimit(limitMb, { debug: (obj) => decisions.push(obj) });
+      const stop = softMemoryLimit(limitMb, { ...quiet, debug: (obj) => decisions.push(obj) });
       stop();
       expect(decisions).toEqual([expect.objectContaining({ limitMb, growthPercent: growth })]);
     }
     const decisions: object[] = [];
-    softMemoryLimit(0, { debug: (obj) => decisions.push(obj) })();
+    softMemoryLimit(0, { ...quiet, debug: (obj) => decisions.push(obj) })();
     expect(decisions).toEqual([]);
+  });
+});
+
+describe('a full collection forced when V8 lets the heap outgrow the limit', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is due only when resident memory is a quarter above the limit and the old generation mostly garbage', () => {
+    const limit = 200 * MB;
+    const sample = (rssMb: number, oldUsedMb: number): HeapSample => ({ rssBytes: rssMb * MB, oldUsedBytes: oldUsedMb * MB, oldResidentBytes: oldUsedMb * MB });
+    // 320 MB resident, 195 MB in the old generation, which held only 40 MB lately.
+    expect(shouldForceCollection(sample(320, 195), 40 * MB, limit)).toBe(true);
+    // Just above the limit: V8's own collection is left to come.
+    expect(shouldForceCollection(sample(240, 195), 40 * MB, limit)).toBe(false);
+    // Far above, but what is there is live (it held that much lately): a collection would free little.
+    expect(shouldForceCollection(sample(320, 195), 120 * MB, limit)).toBe(false);
+    expect(shouldForceCollection(sample(320, 90), 40 * MB, limit)).toBe(false);
+  });
+
+  it('runs the collection, warns, and waits before forcing another', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    let current: HeapSample = { rssBytes: 150 * MB, oldUsedBytes: 40 * MB, oldResidentBytes: 45 * MB };
+    let collections = 0;
+    const warnings: object[] = [];
+    const stop = softMemoryLimit(
+      200,
+      { debug: () => undefined, warn: (obj) => warnings.push(obj) },
+      {
+        sample: () => current,
+        collect: () => {
+          collections++;
+          current = { rssBytes: 200 * MB, oldUsedBytes: 42 * MB, oldResidentBytes: 120 * MB };
+        },
+      },
+    );
+    try {
+      vi.advanceTimersByTime(2000);
+      expect(collections).toBe(0);
+      // V8 lets the old generation run far past its limit.
+      current = { rssBytes: 320 * MB, oldUsedBytes: 195 * MB, oldResidentBytes: 200 * MB };
+      vi.advanceTimersByTime(100);
+      expect(collections).toBe(1);
+      expect(warnings).toEqual([expect.objectContaining({ rssMb: 320, oldUsedMb: 195, liveMb: 40, limitMb: 200 })]);
+      // Collected: nothing more to do, however long.
+      vi.advanceTimersByTime(5000);
+      expect(collections).toBe(1);
+      // It happens again.
+      current = { rssBytes: 320 * MB, oldUsedBytes: 195 * MB, oldResidentBytes: 200 * MB };
+      vi.advanceTimersByTime(100);
+      expect(collections).toBe(2);
+      // And once more at once (the collection freed less than it seemed): the spacing holds it back.
+      current = { rssBytes: 320 * MB, oldUsedBytes: 195 * MB, oldResidentBytes: 200 * MB };
+      vi.advanceTimersByTime(FORCE_SPACING_MS - 100);
+      expect(collections).toBe(2);
+      vi.advanceTimersByTime(200);
+      expect(collections).toBe(3);
+    } finally {
+      stop();
+    }
+  });
+
+  it('leaves alone a process that is large because of what is live in it', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    // As with the embedded database: far above the limit from the start, the old generation full of live data.
+    const current: HeapSample = { rssBytes: 400 * MB, oldUsedBytes: 150 * MB, oldResidentBytes: 160 * MB };
+    let collections = 0;
+    const stop = softMemoryLimit(200, quiet, { sample: () => current, collect: () => void collections++ });
+    try {
+      vi.advanceTimersByTime(10_000);
+      expect(collections).toBe(0);
+    } finally {
+      stop();
+    }
+  });
+
+  it('uses V8\'s own full collection without leaving a global gc behind', async () => {
+    const globalGc = (globalThis as { gc?: unknown }).gc;
+    const collect = fullCollection();
+    expect(collect).toBeTypeOf('function');
+    expect((globalThis as { gc?: unknown }).gc).toBe(globalGc);
+    const full = new Promise<void>((resolve) => {
+      const observer = new PerformanceObserver((list) => {
+        if (list.getEntries().some((e: PerformanceEntry & { detail?: { kind?: number } }) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
+          observer.disconnect();
+          resolve();
+        }
+      });
+      observer.observe({ entryTypes: ['gc'] });
+    });
+    collect!();
+    await full;
   });
 });
