@@ -36,6 +36,7 @@ import { MemorySampler, ROOT, freePort, serverNodeFlags, startControlledProcess,
 import { backgroundLoad, HZ, procTicks, snapshot, usageBetween, type CpuSnapshot } from './lib/cpu.js';
 import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
 import { latencies, round } from './lib/load.js';
+import { describeSpeed, measureMachineSpeed, REFERENCE_BARE, type MachineSpeed } from './lib/machine-speed.js';
 import {
   indexActivity,
   indexSnapshot,
@@ -89,6 +90,7 @@ function readSettings() {
     profileSimulator: process.env.BENCH_PROFILE_SIMULATOR === '1',
     cmsIterations: envNumber('BENCH_CMS_ITERATIONS', 200, 10),
     retryMs: envNumber('BENCH_RETRY_MS', 100, 0),
+    speed: (process.env.BENCH_SPEED ?? '1') !== '0',
   };
 }
 
@@ -932,9 +934,9 @@ function tableText(tables: Record<string, TableCounters>, per: number, unit: str
   );
 }
 
-function markdown(opts: { variants: LoginVariantResult[]; pending: PendingResult | undefined; cms: CmsTiming[]; targets: TargetResult[] }): string {
+function markdown(opts: { variants: LoginVariantResult[]; pending: PendingResult | undefined; cms: CmsTiming[]; targets: TargetResult[]; speed: MachineSpeed | undefined }): string {
   const lines: string[] = [];
-  const { variants, pending, cms } = opts;
+  const { variants, pending, cms, speed } = opts;
   if (variants.length) {
     lines.push(`### Complete logins (authorization request → Mobile ID → code → tokens), ${settings.browsers} browsers, ${settings.duration} s`, '');
     lines.push(
@@ -946,6 +948,12 @@ function markdown(opts: { variants: LoginVariantResult[]; pending: PendingResult
     for (const v of variants) {
       lines.push(
         `| ${v.variant}: ${v.numbers} | ${v.loginsPerSec} | ${v.latency.p50} / ${v.latency.p90} / ${v.latency.p99} | ${v.collisions} of ${v.submissions} (${pctText(v.collisionRate)}) | ${v.loginsWithCollision} of ${v.logins} | ${v.errors ? `⚠️ ${v.errors}: ${kinds(v.errorKinds)}` : '0'} | ${ms(v.serverCpuMsPerLogin)} | ${v.dbCommitsPerLogin} | ${v.loopDelay.p99} |`,
+      );
+    }
+    if (speed) {
+      lines.push(
+        '',
+        `This machine ran the bare oidc-provider at ${speed.factor}× the speed of the machine the targets were set on (header). Logins divided by that, for information (PostgreSQL, the simulator and the load generator share the cores and need not scale alike; the target is read on the figure measured): ${variants.map((v) => `${v.variant} ≈ ${Math.round(v.loginsPerSec / speed.factor)} logins/s`).join(', ')}.`,
       );
     }
     lines.push('', '#### Where the server spends its time per login', '');
@@ -1044,6 +1052,14 @@ async function main(): Promise<void> {
   const cms = await timeCmsVerification({ dtbdPrefix: DTBD_PREFIX, iterations: settings.cmsIterations });
   for (const c of cms) log(`CMS ${c.name}: ${c.cpuMs} ms CPU per verification`);
 
+  let speed: MachineSpeed | undefined;
+  if (settings.speed) {
+    await waitForQuiet([], settings.quietWait);
+    log('measuring the machine: bare oidc-provider, client_credentials, 2 + 5 s…');
+    speed = await measureMachineSpeed({ seconds: 5, warmup: 2 });
+    log(describeSpeed('client_credentials', speed.bareClientCredentialsPerSec));
+  }
+
   const variants: LoginVariantResult[] = [];
   if (settings.phases.includes('logins')) {
     for (const variant of settings.variants) {
@@ -1072,10 +1088,11 @@ async function main(): Promise<void> {
     '',
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${mb(os.totalmem())} MB RAM, ${os.platform()} ${os.release()}`,
     `- Node ${process.version}, oidc-provider ${readVersion('oidc-provider')}, pkijs ${readVersion('pkijs')}, asn1js ${readVersion('asn1js')}, PostgreSQL ${pgVersion} on loopback`,
-    `- server: production start-up (\`startServer\`) in its own process with the Node options of \`npm run start:prod\` (\`${serverNodeFlags().join(' ') || 'none'}\`), fresh database per part, DATABASE_POOL_MAX ${settings.poolMax ?? 10}, logs at ${settings.logLevel} to /dev/null; Mobile ID = the simulator in another process (plain HTTP on loopback, AP_ID ${AP_ID}), MOBILEID_POLL_INTERVAL_MS ${settings.pollIntervalMs}, rate limit per number raised to ${RATE_LIMIT}; TRUST_PROXY=true and each virtual browser sends its own address (10.x.y.z) in X-Forwarded-For, so the limit per address is the default`,
+    `- server: production start-up (\`startServer\`) in its own process with the Node options of \`npm run start:prod\` (\`${serverNodeFlags().join(' ') || 'none'}\`), fresh database per part, DATABASE_POOL_MAX ${settings.poolMax ?? 10}, logs at ${settings.logLevel} to ${process.env.BENCH_SERVER_LOG || '/dev/null'}; Mobile ID = the simulator in another process (plain HTTP on loopback, AP_ID ${AP_ID}), MOBILEID_POLL_INTERVAL_MS ${settings.pollIntervalMs}, rate limit per number raised to ${RATE_LIMIT}; TRUST_PROXY=true and each virtual browser sends its own address (10.x.y.z) in X-Forwarded-For, so the limit per address is the default`,
     '- load generator (virtual browsers with their own cookies, the relying party) in the benchmark process; one machine for all: server, PostgreSQL, simulator and load generator share its cores',
+    ...(speed ? [`- machine speed (\`bench/lib/machine-speed.ts\`): ${describeSpeed('client_credentials', speed.bareClientCredentialsPerSec)}`] : []),
   ].join('\n');
-  const report = markdown({ variants, pending, cms, targets });
+  const report = markdown({ variants, pending, cms, targets, speed });
   const warnings = [
     ...(busyBefore !== undefined && busyBefore > BUSY_PCT ? [`⚠️ Other processes used ${busyBefore} % of a core before the start.`] : []),
     ...variants.filter((v) => v.disturbed).map((v) => `⚠️ ${v.variant}: other processes used ${v.otherBusyPct ?? '?'} % of a core during the run: run again on a quiet machine.`),
@@ -1097,6 +1114,7 @@ async function main(): Promise<void> {
         machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, totalMemMb: mb(os.totalmem()), platform: `${os.platform()} ${os.release()}` },
         versions: { node: process.version, oidcProvider: readVersion('oidc-provider'), pkijs: readVersion('pkijs'), asn1js: readVersion('asn1js'), postgresql: pgVersion },
         cms,
+        ...(speed ? { machineSpeed: { ...speed, reference: REFERENCE_BARE } } : {}),
         logins: variants,
         pending,
         targets,

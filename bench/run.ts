@@ -15,6 +15,7 @@ import { backgroundLoad, snapshot, usageBetween, type CpuSnapshot } from './lib/
 import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
 import { MemorySampler, ROOT, freePort, serverNodeFlags, startServerProcess, type ServerProcess } from './lib/children.js';
 import { round, runLoad, failures, type LoadFigures, type LoadSpec } from './lib/load.js';
+import { describeSpeed } from './lib/machine-speed.js';
 import {
   ENDPOINTS,
   ENDPOINT_LABELS,
@@ -363,6 +364,7 @@ async function main(): Promise<void> {
     ...(targets.bare ? [`- bare: ${describe(targets.bare.server.info.details)}`] : []),
     '- refresh_token: both servers rotate refresh tokens (rotateRefreshToken: true); every request presents a different, never used token minted beforehand (one grant each) and gets an access token, a new refresh token and an id_token',
     '- req/s is the mean of the per-second counts; latencies are autocannon\'s, in ms; ours/bare compares req/s',
+    ...speedLines(results),
   ].join('\n');
   const report = markdownReport({ results, memory, targets: targetResults, connections: settings.connections, duration: settings.duration, busyPct: BUSY_PCT });
   const invalid = results.filter((r) => (r.ours && failures(r.ours)) || (r.bare && failures(r.bare)));
@@ -403,6 +405,16 @@ async function main(): Promise<void> {
   if (settings.cpuProfile.length) {
     console.log(`CPU profiles of the measured runs: ${path.relative(ROOT, PROFILE_DIR)}/ (npx tsx bench/profile-summary.ts <file>)`);
   }}
+
+/** How this machine compares with the one the targets were set on, from the bare server's figures. */
+function speedLines(results: { endpoint: string; bare?: LoadFigures }[]): string[] {
+  const lines: string[] = [];
+  for (const endpoint of ['client_credentials', 'refresh_token'] as const) {
+    const bare = results.find((r) => r.endpoint === endpoint)?.bare;
+    if (bare && !failures(bare)) lines.push(`- machine speed: ${describeSpeed(endpoint, bare.reqPerSec)}`);
+  }
+  return lines;
+}
 
 function readVersion(pkg: string): string {
   try {
