@@ -38,7 +38,9 @@ export const MIN_GROWTH_PERCENT = 50;
  * the limit by the growth times what was added; this bounds that.
  */
 export const MAX_GROWTH_PERCENT = 150;
-const CHECK_EVERY_MS = 500;
+/** How often memory is looked at (for a forced collection), and every how many looks the growth is chosen again. */
+const LOOK_EVERY_MS = 100;
+const CHOOSE_EVERY_LOOKS = 5;
 /** Resident memory above the limit times this forces a full collection (if it would free much). */
 export const FORCE_ABOVE_FACTOR = 1.25;
 /**
@@ -46,7 +48,6 @@ export const FORCE_ABOVE_FACTOR = 1.25;
  * what is live plus this (what V8 adds for the young generation): a heap that is mostly garbage.
  */
 const FORCE_SLACK_BYTES = 32 * 1024 * 1024;
-const FORCE_CHECK_EVERY_MS = 100;
 /** The least time between a full collection (V8's or forced) and a forced one. */
 export const FORCE_SPACING_MS = 250;
 
@@ -145,8 +146,7 @@ export function softMemoryLimit(limitMb: number, log: MemoryLog, opts: SoftLimit
   let besidesOld = 0;
   // What survived the last full collection (before the first one: all there is).
   let survived = 0;
-  const choose = (afterFullCollection: boolean) => {
-    const sample = sampleNow();
+  const choose = (afterFullCollection: boolean, sample = sampleNow()) => {
     // Just after a full collection the pages it freed may still be resident for a moment, no
     // longer counted in the old generation: they are not memory beside it.
     if (!afterFullCollection) besidesOld = Math.max(besidesOld, sample.rssBytes - sample.oldResidentBytes);
@@ -170,12 +170,12 @@ export function softMemoryLimit(limitMb: number, log: MemoryLog, opts: SoftLimit
     choose(true);
   });
   observer.observe({ entryTypes: ['gc'] });
-  // Between full collections too: V8 reads the growth when it sets its next limit, so the one
-  // set then must already count the memory beside the old generation that the load has added.
-  const timer = setInterval(() => choose(false), CHECK_EVERY_MS);
-  timer.unref();
-  const forceIfOvershot = () => {
+  let looks = 0;
+  const look = () => {
     const sample = sampleNow();
+    // Between full collections too: V8 reads the growth when it sets its next limit, so the one
+    // set then must already count the memory beside the old generation that the load has added.
+    if (++looks % CHOOSE_EVERY_LOOKS === 0) choose(false, sample);
     lowSinceFull = Math.min(lowSinceFull, sample.oldUsedBytes);
     const live = Math.min(lowSinceFull, lowBefore);
     if (!collect || performance.now() - lastFull < FORCE_SPACING_MS) return;
@@ -194,12 +194,11 @@ export function softMemoryLimit(limitMb: number, log: MemoryLog, opts: SoftLimit
       'resident memory is a quarter above its soft limit with the heap mostly garbage: a full garbage collection was forced',
     );
   };
-  const forceTimer = setInterval(forceIfOvershot, FORCE_CHECK_EVERY_MS);
-  forceTimer.unref();
+  const timer = setInterval(look, LOOK_EVERY_MS);
+  timer.unref();
   choose(false);
   return () => {
     clearInterval(timer);
-    clearInterval(forceTimer);
     observer.disconnect();
     if (current) v8.setFlagsFromString('--heap-growing-percent=0');
   };
