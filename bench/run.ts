@@ -12,7 +12,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 
 import { backgroundLoad, snapshot, usageBetween, type CpuSnapshot } from './lib/cpu.js';
-import { BUSY_PCT, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
+import { BUSY_PCT, basicAuthorization, cleanUpOnSignals, cleanup, envNumber, log, onCleanup, sleep, waitForQuiet } from './lib/harness.js';
 import { MemorySampler, ROOT, freePort, serverNodeFlags, startServerProcess, type ServerProcess } from './lib/children.js';
 import { round, runLoad, failures, type LoadFigures, type LoadSpec } from './lib/load.js';
 import { describeSpeed } from './lib/machine-speed.js';
@@ -140,7 +140,7 @@ const FORM = 'application/x-www-form-urlencoded';
 /** One request of each kind, checked for content, before any load. Stops the bench when one fails. */
 async function preflight(server: ServerProcess): Promise<Omit<Target, 'sampler' | 'idleRss'>> {
   const { url, clientId, clientSecret } = server.info;
-  const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+  const basic = basicAuthorization(clientId, clientSecret);
   const fail = (what: string, detail: unknown): never => {
     throw new Error(`${server.name}: ${what} does not work before load: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`);
   };

@@ -8,6 +8,8 @@ import crypto from 'node:crypto';
 
 import { Agent, request, type Dispatcher } from 'undici';
 
+import { basicAuthorization } from './harness.js';
+
 export interface Page {
   status: number;
   url: URL;
@@ -212,10 +214,9 @@ export async function redeemCode(dispatcher: Dispatcher, rp: RelyingParty, login
   const code = callback.searchParams.get('code');
   if (!code) throw new Error('callback: no code');
   if (callback.searchParams.get('state') !== login.state) throw new Error('callback: state does not match');
-  const basic = Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.clientSecret)}`).toString('base64');
   const res = await request(rp.tokenEndpoint, {
     method: 'POST',
-    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: basicAuthorization(rp.clientId, rp.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: rp.redirectUri, code_verifier: login.verifier }).toString(),
     dispatcher,
   });

@@ -10,6 +10,11 @@ export const BUSY_PCT = 25;
 export const log = (message: string): void => console.log(`… ${message}`);
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An `Authorization` header for client_secret_basic (RFC 6749 2.3.1: both parts form-encoded). */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+}
+
 export function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;

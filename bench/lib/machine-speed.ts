@@ -8,7 +8,7 @@
  * runs can then be compared, and a target read against the machine it was set on.
  */
 import { freePort, startServerProcess } from './children.js';
-import { onCleanup } from './harness.js';
+import { basicAuthorization, onCleanup } from './harness.js';
 import { runLoad } from './load.js';
 
 /** The bare oidc-provider's figures where the targets were set, req/s. */
@@ -40,12 +40,11 @@ export async function measureMachineSpeed(opts: { seconds: number; warmup: numbe
   const stop = onCleanup(() => server.stop());
   try {
     const { url, clientId, clientSecret } = server.info;
-    const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
     const figures = await runLoad(
       {
         url: `${url}/token`,
         method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { authorization: basicAuthorization(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
         body: 'grant_type=client_credentials',
         connections: 50,
         duration: opts.seconds,
