@@ -20,12 +20,13 @@
  * - at the authorization endpoint, saves and removals (the interaction, the session, the grant,
  *   the code, and the login behind the grant) are committed together just before the response
  *   (a redirect) is sent; when that fails, the browser gets an error page and keeps its cookies,
- *   so the same step can be tried again.
+ *   so the same step can be tried again. An interaction ends once: of two resumptions of the same
+ *   login at once, the one committed second writes nothing and gets the "already completed" page.
  * Those reads and commits are batched across concurrent requests (src/oidc/token-batches.ts), and
  * so is every other lookup by id but a client's (e.g. an interaction, read at each step of a login).
  */
 import type { Context, Middleware } from 'koa';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors as oidcErrors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
 import { run, statement, type Statement, type Write } from '../db/statements.js';
@@ -106,7 +107,10 @@ export function providerRequestScope(db: Db, opts: ScopeOptions): Middleware {
       const writes = scope.writes();
       if (!writes.upserts.length && !writes.destroys?.length && !writes.grantLogins?.length) return;
       try {
-        await batches.commit(writes);
+        // Not committed: the interaction this request finishes was finished by another request
+        // of the same browser at the same moment (which got the code), as oidc-provider says when
+        // an interaction is resumed twice one after the other.
+        if (!(await batches.commit(writes))) throw new oidcErrors.SessionNotFound('interaction session not found');
       } catch (err) {
         opts.onAuthorizationError(err, ctx);
       }

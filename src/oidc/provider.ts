@@ -88,8 +88,10 @@ function errorMessageKey(out: { error: string; error_description?: string | unde
   const description = out.error_description ?? '';
   if (out.error === 'invalid_client') return 'error.invalid_client';
   if (out.error === 'invalid_redirect_uri' || /redirect_uri/.test(description)) return 'error.invalid_redirect_uri';
-  if (out.error === 'invalid_request' || out.error === 'unsupported_response_type') return 'error.invalid_request';
+  // Before invalid_request, whose kind it is: a login resumed once more (the back button, a second
+  // tab) or after its time, not a malformed request.
   if (out.error === 'session_not_found' || /interaction session/.test(description)) return 'error.session_expired';
+  if (out.error === 'invalid_request' || out.error === 'unsupported_response_type') return 'error.invalid_request';
   return 'error.generic';
 }
 

@@ -7,7 +7,8 @@
  * by the number of requests in flight; a lone request still takes one statement for each.
  *
  * A request's writes are committed only when every code or refresh token it consumes was still
- * unconsumed; otherwise nothing of that request is written and it learns it lost the race.
+ * unconsumed and every interaction it ends was still there; otherwise nothing of that request is
+ * written and it learns it lost the race.
  */
 import DataLoader from 'dataloader';
 import type { AdapterPayload } from 'oidc-provider';
@@ -46,7 +47,7 @@ export interface Consume {
   at: Date;
 }
 
-/** A row removed (the authorization endpoint's finished interaction). */
+/** A row removed (the authorization endpoint's finished interaction, which must still be there). */
 export interface Destroy {
   model: string;
   id: string;
@@ -102,8 +103,11 @@ const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.pa
              user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`;
 
 /**
- * Consumes the rows `x`, then, for each request `r` whose consumptions all took, saves its rows
- * `y`, removes its rows `z` and records the logins `w` behind its grants.
+ * Consumes the rows `x`; for each request `r` whose consumptions all took, ends the interactions
+ * it finishes (`z` rows of model Interaction: an interaction is used once, as oidc-provider's own
+ * resume makes sure: two resumptions of one login at once must not both get a code); then, for each
+ * request whose interactions were all still there (`e`: how many it ends), saves its rows `y`,
+ * removes its other rows `z` and records the logins `w` behind its grants.
  */
 const COMMIT = statement(
   'oidc_tokens_commit',
@@ -112,13 +116,20 @@ const COMMIT = statement(
             from oidc_keys($1::text[], $2::text[]) x
            where p.model = x.model and p.id = x.id and p.consumed_at is null
        returning ($4::int[])[x.n] as req),
-        ok as (
+        consumed as (
           select r.req from unnest($5::int[], $6::int[]) as r(req, needed)
            where r.needed = (select count(*) from c where c.req = r.req)),
+        ended as (
+          delete from ${TABLE} p using unnest($8::text[], $9::text[], $10::int[]) as z(model, id, req)
+           where z.model = 'Interaction' and p.model = 'Interaction' and p.id = z.id and z.req in (select req from consumed)
+       returning z.req),
+        ok as (
+          select r.req from unnest($5::int[], $11::int[]) as r(req, ends)
+           where r.req in (select req from consumed) and r.ends = (select count(*) from ended e where e.req = r.req)),
         u as (${saveRows(7)} where y.req in (select req from ok) ${ON_CONFLICT}),
         d as (delete from ${TABLE} p using unnest($8::text[], $9::text[], $10::int[]) as z(model, id, req)
-               where p.model = z.model and p.id = z.id and z.req in (select req from ok)),
-        w as (${upsertGrantLogins(11, 'req in (select req from ok)')})
+               where z.model <> 'Interaction' and p.model = z.model and p.id = z.id and z.req in (select req from ok)),
+        w as (${upsertGrantLogins(12, 'req in (select req from ok)')})
    select req from ok`,
 );
 
@@ -195,6 +206,8 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
   const r: [number[], number[]] = [[], []];
   const y: SavedRow[] = [];
   const z: [string[], string[], number[]] = [[], [], []];
+  /** Interactions each request ends. */
+  const e: number[] = [];
   const w: GrantLoginArrays = [[], [], [], [], []];
   commits.forEach((commit, req) => {
     for (const c of commit.consumes) {
@@ -206,25 +219,30 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
     r[0].push(req);
     r[1].push(commit.consumes.length);
     for (const u of commit.upserts) y.push(savedRow(u, req));
-    for (const d of commit.destroys ?? []) {
+    const destroys = commit.destroys ?? [];
+    for (const d of destroys) {
       z[0].push(d.model);
       z[1].push(d.id);
       z[2].push(req);
     }
+    e.push(destroys.filter((d) => d.model === 'Interaction').length);
     for (const login of commit.grantLogins ?? []) pushGrantLogin(w, login, req);
   });
   if (!x[0].length && !z[0].length && !w[0].length) {
     await run(db, SAVE, [JSON.stringify(y)]);
     return commits.map(() => true);
   }
-  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, JSON.stringify(y), ...z, ...w]);
+  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, JSON.stringify(y), ...z, e, ...w]);
   const ok = new Set(rows.map((row) => Number(row.req)));
   return commits.map((_, req) => ok.has(req));
 }
 
 export interface TokenBatches {
   find(lookup: TokenLookup): Promise<TokenRow | undefined>;
-  /** True when written; false (nothing written) when a row to consume was already consumed. */
+  /**
+   * True when written; false (nothing written) when a row to consume was already consumed, or an
+   * interaction to end was already gone.
+   */
   commit(commit: Commit): Promise<boolean>;
 }
 

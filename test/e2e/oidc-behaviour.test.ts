@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningServer } from '../../src/server.js';
 import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
-import { createRp, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
+import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { startSandboxServer } from '../helpers/server.js';
 
 const INSTANT = '41700092501';
@@ -85,6 +85,39 @@ describe('authorization code', () => {
     const retried = await browser.follow(failed.url, server.url);
     expect(retried.left?.searchParams.get('code')).toBeTruthy();
     const tokens = await redeem(rp, { ...failed, callback: retried.left! });
+    expect(tokens.claims()!.acr).toBe('urn:servicecore:qoa:mobileid-sim');
+  });
+
+  it('gives one code when the same login is resumed several times at once, and the "already completed" page to the others', async () => {
+    const msisdn = '41791110077';
+    const browser = new Browser({ 'accept-language': 'en' });
+    const waiting = await submitPhone(server, browser, await rp.begin(browser), msisdn);
+    await phone(server).approve(msisdn);
+    let finished = await browser.request(waiting.url);
+    for (let i = 0; finished.status === 200 && i < 40; i++) {
+      await sleep(250);
+      finished = await browser.request(waiting.url);
+    }
+    expect(finished.status).toBe(303);
+    const resume = new URL(finished.headers.get('location')!, server.url);
+    expect(resume.pathname).toMatch(/^\/auth\/[\w-]+$/);
+    const codesBefore = await server.db('oidc_payloads').where({ model: 'AuthorizationCode' }).count({ n: '*' });
+
+    // Tabs (or double clicks) resume the same login at the same moment.
+    const answers = await Promise.all([1, 2, 3, 4, 5, 6].map(() => browser.request(resume)));
+    const sentOn = answers.filter((res) => res.status === 303 && new URL(res.headers.get('location')!).searchParams.has('code'));
+    expect(sentOn).toHaveLength(1);
+    for (const other of answers.filter((res) => res !== sentOn[0])) {
+      expect(other.status).toBe(400);
+      expect(other.headers.get('location')).toBeNull();
+      expect(await other.text()).toContain('This login has expired or was already completed');
+    }
+    const codesAfter = await server.db('oidc_payloads').where({ model: 'AuthorizationCode' }).count({ n: '*' });
+    expect(Number(codesAfter[0]!.n) - Number(codesBefore[0]!.n)).toBe(1);
+
+    // The code that was sent works.
+    const callback = new URL(sentOn[0]!.headers.get('location')!);
+    const tokens = await redeem(rp, { ...waiting, callback });
     expect(tokens.claims()!.acr).toBe('urn:servicecore:qoa:mobileid-sim');
   });
 

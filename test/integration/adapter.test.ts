@@ -180,7 +180,7 @@ describe('token reads and writes batched across requests', () => {
     await db.raw('analyze oidc_payloads');
     const none = (n: number) => Array(n).fill(`'{}'`);
     const cases = [
-      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, ...none(8)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
+      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, ...none(9)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
       ['plan_find', TOKEN_STATEMENTS.findWithSubject.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using oidc_payloads_uid/]],
       ['plan_find_login', TOKEN_STATEMENTS.findWithLoginSubject.text, [`'{Session,Interaction}'`, `'{Session4,Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using accounts_pkey/]],
       ['plan_find_plain', TOKEN_STATEMENTS.find.text, [`'{Interaction}'`, `'{Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/]],
@@ -257,6 +257,27 @@ describe('token reads and writes batched across requests', () => {
     expect(await new Adapter('AuthorizationCode').find('ac1')).toMatchObject({ jti: 'ac1', grantId: 'ag1' });
     expect(await new Adapter('AccessToken').find('aa1')).toBeUndefined();
     expect(await db('grant_logins').where({ grant_id: 'ag1' }).first('session_uid', 'serial')).toEqual({ session_uid: 'asu1', serial: 'SERIAL-A' });
+  });
+
+  it('ends an interaction once: of two requests finishing it at the same moment, the second writes nothing', async () => {
+    const Adapter = createAdapter(db);
+    const interactions = new Adapter('Interaction');
+    await interactions.upsert('ei1', { jti: 'ei1' }, 600);
+    const batches = tokenBatches(db);
+    const finishing = (code: string) => ({
+      consumes: [],
+      upserts: [upsert('Grant', `${code}-grant`, 'unused'), upsert('AuthorizationCode', code, `${code}-grant`)],
+      destroys: [{ model: 'Interaction', id: 'ei1' }, { model: 'Session', id: `${code}-old-session` }],
+    });
+    // The same turn (one batch: the second is committed after the first) and, once it is gone, later.
+    expect(await Promise.all([batches.commit(finishing('ec1')), batches.commit(finishing('ec2'))])).toEqual([true, false]);
+    expect(await batches.commit(finishing('ec3'))).toBe(false);
+    expect(await interactions.find('ei1')).toBeUndefined();
+    const codes = new Adapter('AuthorizationCode');
+    expect(await codes.find('ec1')).toMatchObject({ jti: 'ec1' });
+    expect(await codes.find('ec2')).toBeUndefined();
+    expect(await codes.find('ec3')).toBeUndefined();
+    expect(await new Adapter('Grant').find('ec2-grant')).toBeUndefined();
   });
 
   it('fails the commits of a database it cannot reach, with the driver error', async () => {
