@@ -233,7 +233,7 @@ describe('one check: what the user is told, the rate limit under load, the evide
 
   const ENTERED = ['givenNames', 'familyName', 'birthDate'] as PersonField[];
 
-  function slowRegister(answer: () => UpiLookup, delayMs = 50): UpiRegister & { calls: number } {
+  function slowRegister(answer: () => UpiLookup | Promise<UpiLookup>, delayMs = 50): UpiRegister & { calls: number } {
     const r = {
       calls: 0,
       async getInfoPerson() {
@@ -264,19 +264,27 @@ describe('one check: what the user is told, the rate limit under load, the evide
   it('frees the place of a check the register did not answer, and still counts one in progress', async () => {
     const { account } = await findOrCreateAccount(db, '41790000102', 'SERIAL-102');
     let fail = true;
-    const r = slowRegister(() => {
+    // The second lookup waits at the register until the test lets it answer, so that "in progress" is certain.
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => { release = resolve; });
+    let reached!: () => void;
+    const atRegister = new Promise<void>((resolve) => { reached = resolve; });
+    const r = slowRegister(async () => {
       if (fail) throw new UpiError('timeout', 'no answer', { status: 504 });
+      reached();
+      await answered;
       return active();
-    });
+    }, 0);
     const service = new AhvCheckService({ db, register: r, cipher, validityDays: 30, rateLimit: { max: 1, windowSeconds: 3600 }, log: createLogger('silent') });
     const input = { accountId: account.id, serial: 'SERIAL-102', locale: 'en', compactNumber: '7561234567897', person: ANNA, proven: undefined };
     await expect(service.check({ ...input, entered: [...ENTERED] })).rejects.toMatchObject({ code: 'timeout' });
     expect(await listVerifications(db, account.id)).toEqual([]);
     fail = false;
     const first = service.check({ ...input, entered: [...ENTERED] });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await atRegister;
     expect((await listVerifications(db, account.id)).map((v) => v.status)).toEqual(['pending']);
     await expect(service.check({ ...input, entered: [...ENTERED] })).rejects.toMatchObject({ code: 'ahv_rate_limited' });
+    release();
     expect((await first).outcome).toBe('confirmed');
     expect(r.calls).toBe(2);
   });
