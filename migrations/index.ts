@@ -16,6 +16,8 @@ import * as m009 from './009_ahv_checks.js';
 import * as m010 from './010_grant_logins.js';
 import * as m011 from './011_oidc_keys.js';
 import * as m012 from './012_uuid_keys.js';
+import * as m013 from './013_mobileid_method.js';
+import * as m014 from './014_grant_login_details.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,6 +37,8 @@ const migrations: Record<string, Migration> = {
   '010_grant_logins': m010,
   '011_oidc_keys': m011,
   '012_uuid_keys': m012,
+  '013_mobileid_method': m013,
+  '014_grant_login_details': m014,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

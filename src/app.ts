@@ -8,12 +8,13 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 
 import type { Config } from './config.js';
+import { AppError } from './errors.js';
 import { ping, type Db } from './db/index.js';
 import type { Logger } from './logger.js';
 import { renderPageError } from './interactions/errors.js';
 import { interactionRouter, type InteractionDeps } from './interactions/router.js';
 import { providerRequestScope } from './oidc/adapter.js';
-import { publishedDocuments } from './oidc/published-documents.js';
+import { publishedDocuments, type LiveDocument } from './oidc/published-documents.js';
 import { requestContext, staticFiles } from './web/security.js';
 
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   extendInteractions?: NonNullable<InteractionDeps['extend']>[];
   /** Further routers (admin console, sandbox pages, callbacks of verification providers). */
   routers?: Router[];
+  /** The JWKS as published now (read again from the database now and then). */
+  jwks?: LiveDocument;
 }
 
 export function composeApp(deps: AppDeps): Provider {
@@ -43,7 +46,8 @@ export function composeApp(deps: AppDeps): Provider {
   const interactions = interactionRouter({ config, db, provider, extend: (router, helpers) => extensions.forEach((extend) => extend(router, helpers)) });
 
   provider.use(requestContext(deps.log));
-  provider.use(publishedDocuments(['/.well-known/openid-configuration', '/jwks']));
+  provider.use(notFoundPage(config));
+  provider.use(publishedDocuments(['/.well-known/openid-configuration', '/jwks'], deps.jwks ? { '/jwks': deps.jwks } : {}));
   provider.use(
     providerRequestScope(db, {
       onError: (err, ctx) => ((ctx.state.log as Logger | undefined) ?? deps.log).error({ err }, 'saving the tokens of a token request failed'),
@@ -62,6 +66,15 @@ export function composeApp(deps: AppDeps): Provider {
   // pass straight through without being matched against every route of every router.
   provider.use(dispatchByFirstSegment([ops, interactions, ...(deps.routers ?? [])]));
   return provider;
+}
+
+/** A path nobody serves: a translated page (JSON when asked for), not koa's plain "Not Found". */
+function notFoundPage(config: Config): Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.status !== 404 || ctx.body != null) return;
+    renderPageError(ctx, config, new AppError({ code: 'not_found', status: 404, messageKey: 'error.not_found' }));
+  };
 }
 
 /** The first path segment of each route, e.g. "/admin" for "/admin/api/qors/:id". */

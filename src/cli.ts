@@ -6,6 +6,8 @@
  *   npm run cli -- clients list | clients remove CLIENT_ID
  *   npm run cli -- keys list | keys rotate
  *   npm run cli -- admin grant +41791234567 | admin revoke +41791234567 | admin list   [--role verifier]
+ * With the embedded database (no DATABASE_URL) a command refuses to run while a server has DATA_DIR
+ * open: PGlite is one process, and both would write the same files.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,7 +34,10 @@ const USAGE = `Usage:
   keys rotate                               new signing keys; old ones stay published until their tokens expire
   admin grant NUMBER [--role admin|verifier]  give the account of a phone number a role (created if it never logged in)
   admin revoke NUMBER [--role admin|verifier]
-  admin list [--role admin|verifier]`;
+  admin list [--role admin|verifier]
+
+With DATABASE_URL the commands work while the server runs. With the embedded database in DATA_DIR
+(no DATABASE_URL) only one process can open it: stop the server, run the command, start it again.`;
 
 function roleOf(argv: string[]): { role: Role; rest: string[] } {
   const { values, positionals } = parseArgs({ args: argv, options: { role: { type: 'string', default: 'admin' } }, allowPositionals: true });
@@ -62,8 +67,23 @@ async function adminCommand(config: Config, db: Db, command: string | undefined,
   return false;
 }
 
-async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+/**
+ * The database of the configuration, for one command. With the embedded database (no DATABASE_URL)
+ * this fails at once while a server (or another command) has DATA_DIR open: PGlite is one process.
+ * knex's own warnings go to stderr as JSON, apart from the command's output.
+ */
+function openDb(config: Config, command: string): Db {
+  return createDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: 2,
+    log: createLogger(config.logLevel, process.stderr),
+    holder: `the command "${command}"`,
+  });
+}
+
+async function withDb<T>(config: Config, command: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDb(config, command);
   try {
     await migrate(db);
     return await fn(db);
@@ -123,8 +143,9 @@ async function addClient(config: Config, db: Db, argv: string[]): Promise<void> 
 async function run(argv: string[]): Promise<void> {
   const config = loadConfig();
   const [group, command, ...rest] = argv;
+  const name = [group, command].filter(Boolean).join(' ');
   if (group === 'migrate') {
-    const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+    const db = openDb(config, 'migrate');
     try {
       const applied = await migrate(db);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database already up to date');
@@ -133,21 +154,21 @@ async function run(argv: string[]): Promise<void> {
     }
     return;
   }
-  if (group === 'clients' && command === 'add') return withDb(config, (db) => addClient(config, db, rest));
+  if (group === 'clients' && command === 'add') return withDb(config, name, (db) => addClient(config, db, rest));
   if (group === 'clients' && command === 'list') {
-    return withDb(config, async (db) => {
+    return withDb(config, name, async (db) => {
       for (const c of await listClients(db)) {
         console.log(`${c.client_id}\t${String(c.client_name ?? '')}\t${c.token_endpoint_auth_method ?? 'client_secret_basic'}\t${(c.redirect_uris ?? []).join(' ')}`);
       }
     });
   }
   if (group === 'clients' && command === 'remove' && rest[0]) {
-    return withDb(config, async (db) => {
+    return withDb(config, name, async (db) => {
       console.log((await deleteClient(db, rest[0]!)) ? `removed ${rest[0]}` : `no client ${rest[0]}`);
     });
   }
   if (group === 'keys' && command === 'list') {
-    return withDb(config, async (db) => {
+    return withDb(config, name, async (db) => {
       await ensureKeys(db, config.keyEncryptionKey);
       for (const k of await listKeys(db)) {
         const state = k.retired_at ? `retired, published until ${k.expires_at?.toISOString()}` : 'active';
@@ -156,7 +177,7 @@ async function run(argv: string[]): Promise<void> {
     });
   }
   if (group === 'keys' && command === 'rotate') {
-    return withDb(config, async (db) => {
+    return withDb(config, name, async (db) => {
       await ensureKeys(db, config.keyEncryptionKey);
       const keep = Math.max(config.ttl.accessToken, config.ttl.idToken) + 300;
       const { retired, created } = await rotateKeys(db, config.keyEncryptionKey, keep);
@@ -166,7 +187,7 @@ async function run(argv: string[]): Promise<void> {
     });
   }
   if (group === 'admin') {
-    if (await withDb(config, (db) => adminCommand(config, db, command, rest))) return;
+    if (await withDb(config, name, (db) => adminCommand(config, db, command, rest))) return;
   }
   console.error(USAGE);
   process.exitCode = 2;

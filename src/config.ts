@@ -3,12 +3,15 @@
  *
  * Every invalid value is named in the start-up error, e.g.
  *   "Invalid configuration: PORT must be an integer between 1 and 65535 (got "abc")".
+ * So is a value that fails only when it is used at start (a port in use, an unreachable
+ * DATABASE_URL, an unwritable DATA_DIR): see `startupError`, which src/main.ts applies.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-import { ConfigError } from './errors.js';
+import { AppError, ConfigError } from './errors.js';
+import { urlPasswords, withoutSecrets } from './logger.js';
 
 const DEV_KEY_ENCRYPTION_KEY = 'development-only-key-encryption-key-do-not-use-in-production';
 const DEV_COOKIE_SECRET = 'development-only-cookie-secret-do-not-use-in-production';
@@ -17,17 +20,26 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const port = z.coerce
-  .number({ message: 'must be an integer between 1 and 65535' })
-  .int('must be an integer between 1 and 65535')
-  .min(1, 'must be an integer between 1 and 65535')
-  .max(65535, 'must be an integer between 1 and 65535');
+/**
+ * A whole number between `min` and `max`, written in decimal digits; `message` is the one thing
+ * said whatever is wrong with it (not a number, a fraction, too small, too big).
+ */
+const wholeNumber = (min: number, max: number, message: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[+-]?\d+$/, message)
+    .transform(Number)
+    .pipe(z.number().int(message).min(min, message).max(max, message));
 
-const seconds = (min: number) =>
-  z.coerce
-    .number({ message: `must be a whole number of seconds >= ${min}` })
-    .int(`must be a whole number of seconds >= ${min}`)
-    .min(min, `must be a whole number of seconds >= ${min}`);
+const port = wholeNumber(1, 65535, 'must be an integer between 1 and 65535');
+
+const seconds = (min: number) => wholeNumber(min, Number.MAX_SAFE_INTEGER, `must be a whole number of seconds >= ${min}`);
+
+const milliseconds = (min: number, max: number) => wholeNumber(min, max, `must be a number of milliseconds between ${min} and ${max}`);
+
+/** 0 switches it off. */
+const cacheSeconds = wholeNumber(0, Number.MAX_SAFE_INTEGER, 'must be 0 (off) or a whole number of seconds');
 
 const httpUrl = z
   .string()
@@ -61,7 +73,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection URL')
     .optional(),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1, 'must be at least 1').max(200).default(10),
+  DATABASE_POOL_MAX: wholeNumber(1, 200, 'must be a whole number between 1 and 200').default(10),
   DATA_DIR: z.string().min(1).default('./data'),
   KEY_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   COOKIE_SECRETS: z
@@ -73,13 +85,13 @@ const schema = z.object({
   SIMULATOR_PORT: port.optional(),
   DEFAULT_LOCALE: z.enum(LOCALES, { message: 'must be one of en, de, fr, it' }).default('en'),
   TRUST_PROXY: bool.default(false),
-  MEMORY_SOFT_LIMIT_MB: z.coerce.number().int().min(0, 'must be 0 (off) or a number of MB').max(1_000_000).default(200),
+  MEMORY_SOFT_LIMIT_MB: wholeNumber(0, 1_000_000, 'must be 0 (off) or a whole number of MB up to 1000000').default(200),
   SWEEP_INTERVAL_SECONDS: seconds(10).default(300),
   ACCESS_TOKEN_TTL: seconds(60).default(3600),
   ID_TOKEN_TTL: seconds(60).default(3600),
   REFRESH_TOKEN_TTL: seconds(300).default(14 * 24 * 3600),
   SESSION_TTL: seconds(300).default(14 * 24 * 3600),
-  CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0, 'must be 0 (off) or more seconds').default(30),
+  CLIENT_CACHE_SECONDS: cacheSeconds.default(30),
   RESOURCE_SERVERS: z.string().optional(),
   POLICY_DIR: z.string().min(1).default('./policies'),
   ADMIN_ACR: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be one acr value (a system_name, no spaces)').default('urn:servicecore:qoa:mobileid-sim'),
@@ -95,7 +107,7 @@ const schema = z.object({
   MOBILEID_DEFAULT_COUNTRY_CODE: z.string().regex(/^[1-9]\d{0,2}$/, 'must be a country calling code such as 41').default('41'),
   MOBILEID_SERIAL_POLICY: z.enum(['reject', 'downgrade'], { message: 'must be reject or downgrade' }).default('downgrade'),
   MOBILEID_RECEIPT: bool.default(false),
-  MOBILEID_POLL_INTERVAL_MS: z.coerce.number({ message: 'must be a number of milliseconds between 500 and 30000' }).int().min(500, 'must be a number of milliseconds between 500 and 30000').max(30_000, 'must be a number of milliseconds between 500 and 30000').default(2000),
+  MOBILEID_POLL_INTERVAL_MS: milliseconds(500, 30_000).default(2000),
   MOBILEID_RATE_LIMIT_PER_NUMBER: rateLimit.default({ max: 5, windowSeconds: 600 }),
   MOBILEID_RATE_LIMIT_PER_IP: rateLimit.default({ max: 30, windowSeconds: 600 }),
   // Verification providers, each in its own block (SRS_*, FREJA_*, UPI_*, COUNTER_*).
@@ -106,16 +118,16 @@ const schema = z.object({
   SRS_CLIENT_ID: z.string().min(1).optional(),
   SRS_CLIENT_SECRET: z.string().min(1).optional(),
   SRS_SCOPE: z.string().regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, 'must be space-separated OAuth scopes').default('miss'),
-  SRS_CLAIMED_IDENTITY: z.string().min(1).max(255).default('servicecore-login'),
+  SRS_CLAIMED_IDENTITY: z.string().max(255, 'must be at most 255 characters').default('servicecore-login'),
   SRS_CALLBACK_ISSUER: z.string().min(1).optional(),
   SRS_CALLBACK_JWKS_URL: httpUrl.optional(),
   SRS_CALLBACK_KEY_FILE: z.string().min(1).optional(),
   SRS_CLIENT_CERT_FILE: z.string().min(1).optional(),
   SRS_CLIENT_KEY_FILE: z.string().min(1).optional(),
   SRS_SERVER_CA_FILE: z.string().min(1).optional(),
-  SRS_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds between 1000 and 60000' }).int().min(1000, 'must be a number of milliseconds between 1000 and 60000').max(60_000, 'must be a number of milliseconds between 1000 and 60000').default(10_000),
-  SRS_POLL_INTERVAL_MS: z.coerce.number({ message: 'must be a number of milliseconds between 500 and 60000' }).int().min(500, 'must be a number of milliseconds between 500 and 60000').max(60_000, 'must be a number of milliseconds between 500 and 60000').default(5000),
-  SRS_CATALOGUE_CACHE_SECONDS: z.coerce.number({ message: 'must be 0 (off) or more seconds' }).int().min(0, 'must be 0 (off) or more seconds').default(300),
+  SRS_TIMEOUT_MS: milliseconds(1000, 60_000).default(10_000),
+  SRS_POLL_INTERVAL_MS: milliseconds(500, 60_000).default(5000),
+  SRS_CATALOGUE_CACHE_SECONDS: cacheSeconds.default(300),
   SRS_IDENTIFICATION_TTL_SECONDS: seconds(600).default(86_400),
   // -- freja --
   FREJA_URL: httpUrl.optional(),
@@ -126,10 +138,10 @@ const schema = z.object({
   FREJA_SERVER_CA_FILE: z.string().min(1).optional(),
   FREJA_SIGNING_CERT_FILES: z.string().min(1).optional(),
   FREJA_CA_FILES: z.string().min(1).optional(),
-  FREJA_RELYING_PARTY_ID: z.string().min(1).max(255).optional(),
+  FREJA_RELYING_PARTY_ID: z.string().max(255, 'must be at most 255 characters').optional(),
   FREJA_APP_LINK: z.string().regex(/^[a-z][a-z0-9+.-]*:\S+$/i, 'must be a link prefix such as frejaeid://bindUserToTransaction?transactionReference=').optional(),
-  FREJA_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds between 200 and 60000' }).int().min(200, 'must be a number of milliseconds between 200 and 60000').max(60_000, 'must be a number of milliseconds between 200 and 60000').default(10_000),
-  FREJA_POLL_INTERVAL_MS: z.coerce.number({ message: 'must be a number of milliseconds between 1000 and 30000' }).int().min(1000, 'must be a number of milliseconds between 1000 and 30000').max(30_000, 'must be a number of milliseconds between 1000 and 30000').default(2000),
+  FREJA_TIMEOUT_MS: milliseconds(200, 60_000).default(10_000),
+  FREJA_POLL_INTERVAL_MS: milliseconds(1000, 30_000).default(2000),
   // -- upi --
   UPI_URL: httpUrl.optional(),
   UPI_SENDER_ID: z.string().regex(/^[a-z][a-z0-9+.-]*:\S+$/i, 'must be the eCH-0058 senderId the ZAS assigned, e.g. sedex://T1-CH-12').optional(),
@@ -137,12 +149,12 @@ const schema = z.object({
   UPI_CLIENT_CERT_FILE: z.string().min(1).optional(),
   UPI_CLIENT_KEY_FILE: z.string().min(1).optional(),
   UPI_SERVER_CA_FILE: z.string().min(1).optional(),
-  UPI_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds between 200 and 60000' }).int('must be a number of milliseconds between 200 and 60000').min(200, 'must be a number of milliseconds between 200 and 60000').max(60_000, 'must be a number of milliseconds between 200 and 60000').default(10_000),
+  UPI_TIMEOUT_MS: milliseconds(200, 60_000).default(10_000),
   UPI_TEST_DELIVERY: bool.optional(),
   UPI_RATE_LIMIT_PER_ACCOUNT: rateLimit.default({ max: 5, windowSeconds: 3600 }),
   // -- counter --
-  COUNTER_CASE_TTL_DAYS: z.coerce.number({ message: 'must be a whole number of days between 1 and 365' }).int('must be a whole number of days between 1 and 365').min(1, 'must be a whole number of days between 1 and 365').max(365, 'must be a whole number of days between 1 and 365').default(30),
-  COUNTER_LOCK_MINUTES: z.coerce.number({ message: 'must be a whole number of minutes between 1 and 240' }).int('must be a whole number of minutes between 1 and 240').min(1, 'must be a whole number of minutes between 1 and 240').max(240, 'must be a whole number of minutes between 1 and 240').default(15),
+  COUNTER_CASE_TTL_DAYS: wholeNumber(1, 365, 'must be a whole number of days between 1 and 365').default(30),
+  COUNTER_LOCK_MINUTES: wholeNumber(1, 240, 'must be a whole number of minutes between 1 and 240').default(15),
 });
 
 export interface ResourceServer {
@@ -305,10 +317,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? 'configuration');
       const got = env[key];
-      const shown = got === undefined ? '' : isSecretKey(key) ? ' (value hidden)' : ` (got "${got}")`;
+      const shown = got === undefined ? '' : isSecretKey(key) ? hidden(key, got) : ` (got ${JSON.stringify(got)})`;
       return `${key} ${issue.message}${shown}`;
     });
-    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+    // One line per value, however many of its checks failed.
+    throw new ConfigError(`Invalid configuration: ${[...new Set(lines)].join('; ')}`);
   }
   const c = parsed.data;
   const production = c.NODE_ENV === 'production';
@@ -330,6 +343,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ISSUER must be an https URL when NODE_ENV=production (got "${issuer}")`);
   }
   if (production && !c.MOBILEID_AP_ID) throw new ConfigError('Invalid configuration: MOBILEID_AP_ID is required when NODE_ENV=production');
+  // The simulators run in the sandbox unless MOBILEID_URL points at a Mobile ID service (src/server.ts).
+  const simulators = sandbox && !c.MOBILEID_URL;
+  if (simulators && c.SIMULATOR_PORT === c.PORT) {
+    throw new ConfigError(`Invalid configuration: SIMULATOR_PORT must differ from PORT: the sandbox simulators listen on a port of their own (got ${c.SIMULATOR_PORT} for both)`);
+  }
+  // The embedded database and the simulators' material live in DATA_DIR.
+  if (c.DATA_DIR !== ':memory:' && (!c.DATABASE_URL || simulators)) checkDataDir(c.DATA_DIR);
+  checkPolicyDir(c.POLICY_DIR);
 
   return {
     env: c.NODE_ENV,
@@ -462,6 +483,192 @@ export function readTlsFiles(
       : {}),
     ...(files.serverCaFile ? { caCertsPem: readConfiguredPem(files.serverCaFile, `${prefix}_SERVER_CA_FILE`) } : {}),
   };
+}
+
+/** How a configured path is shown in a message: as given, and resolved when it was relative. */
+function shownPath(value: string): string {
+  const resolved = path.resolve(value);
+  return resolved === value ? `"${value}"` : `"${value}", i.e. ${resolved}`;
+}
+
+function fileType(file: string): 'directory' | 'file' | 'missing' | 'unknown' {
+  try {
+    return fs.statSync(file).isDirectory() ? 'directory' : 'file';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'unknown';
+  }
+}
+
+/**
+ * DATA_DIR must be a directory, or a path where one can be created: its nearest existing ancestor
+ * is a directory. (Whether it may be written is found out when it is: see `startupError`.)
+ */
+function checkDataDir(value: string): void {
+  const target = path.resolve(value);
+  for (let dir = target; ; dir = path.dirname(dir)) {
+    const type = fileType(dir);
+    if (type === 'directory' || type === 'unknown') return;
+    if (type === 'file') {
+      const what = dir === target ? 'it is a file' : `${dir} is a file`;
+      throw new ConfigError(`Invalid configuration: DATA_DIR must be a directory or a path where one can be created: ${what} (got ${shownPath(value)})`);
+    }
+    if (path.dirname(dir) === dir) return;
+  }
+}
+
+/** The policy files read at every start; the others (srs.json, freja.json) with their method. */
+const REQUIRED_POLICY_FILES = ['qor.json', 'mobileid.json'];
+
+function checkPolicyDir(value: string): void {
+  const dir = path.resolve(value);
+  const type = fileType(dir);
+  const problem =
+    type === 'missing' ? 'no such directory'
+    : type === 'file' ? 'it is a file'
+    : type === 'directory' ? REQUIRED_POLICY_FILES.filter((f) => fileType(path.join(dir, f)) !== 'file').map((f) => `${f} is missing`).join(', ')
+    : '';
+  if (problem) {
+    throw new ConfigError(`Invalid configuration: POLICY_DIR must be a directory holding the policy files (${REQUIRED_POLICY_FILES.join(', ')}, …): ${problem} (got ${shownPath(value)})`);
+  }
+}
+
+/**
+ * A URL with its password (and any password-like query parameter) replaced by `***`, for messages;
+ * undefined when it is no URL (then nothing of it may be shown).
+ */
+export function maskUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.password) url.password = '***';
+  for (const name of [...url.searchParams.keys()]) {
+    if (/pass|secret|key/i.test(name)) url.searchParams.set(name, '***');
+  }
+  return url.toString().replace(/:\*\*\*@/, ':***@').replace(/%2A%2A%2A/gi, '***');
+}
+
+/** A secret value in a message: a connection URL without its password, anything else not at all. */
+function hidden(key: string, value: string): string {
+  const masked = key === 'DATABASE_URL' ? maskUrl(value) : undefined;
+  return masked === undefined ? ' (value hidden)' : ` (got "${masked}")`;
+}
+
+interface SystemError extends Error {
+  code?: string;
+  syscall?: string;
+  path?: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+}
+
+/** What went wrong, for a message: the error's text, or its code or name when it has none (an AggregateError). */
+function whatFailed(err: SystemError): string {
+  return (err.message || err.code || err.name).split('\n')[0]!;
+}
+
+const DATABASE_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused: is PostgreSQL running at that host and port?',
+  ENOTFOUND: 'its host name cannot be resolved',
+  EAI_AGAIN: 'its host name cannot be resolved',
+  EAI_FAIL: 'its host name cannot be resolved',
+  ETIMEDOUT: 'the server did not answer in time',
+  EHOSTUNREACH: 'its host cannot be reached',
+  ENETUNREACH: 'its host cannot be reached',
+  ECONNRESET: 'the server closed the connection',
+  EPIPE: 'the server closed the connection',
+  ENOENT: 'its socket does not exist: is PostgreSQL running?',
+  EACCES: 'its socket may not be opened by this user',
+  // PostgreSQL's SQLSTATE codes
+  '28P01': 'the server refused the user name or password',
+  '28000': 'the server refused the connection for this user or database',
+  '3D000': 'the database it names does not exist',
+  '53300': 'the server has no connection left for us',
+  '57P03': 'the server is not accepting connections yet',
+};
+
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOTDIR: 'a part of its path is a file, not a directory',
+  EEXIST: 'a file stands where a directory is needed',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EISDIR: 'a directory stands where a file is needed',
+};
+
+/** One start-up step of src/main.ts: opening the database, or starting the server (which listens). */
+export type StartupStep = 'database' | 'server';
+
+/**
+ * The configuration value behind a failed start-up step, as a ConfigError naming it (secrets
+ * masked); undefined when the failure is not one a configuration value explains.
+ * Errors are recognised by their code (EADDRINUSE, ECONNREFUSED, ENOTDIR, …), and by the port,
+ * host or path they name.
+ */
+export function startupError(error: unknown, config: Config, step: StartupStep): ConfigError | undefined {
+  if (error instanceof ConfigError) {
+    const detail = error.detail ?? error.message;
+    // A policy file that cannot be read or is invalid: name the directory it was read from.
+    return detail.includes(config.policyDir) && !detail.includes('POLICY_DIR')
+      ? new ConfigError(`Invalid configuration: POLICY_DIR holds a policy file that cannot be used: ${detail} (got "${config.policyDir}")`)
+      : error;
+  }
+  if (!(error instanceof Error) || error instanceof AppError) return undefined;
+  const err = error as SystemError;
+  const code = err.code ?? (err.name === 'KnexTimeoutError' ? 'ETIMEDOUT' : undefined);
+
+  if (step === 'database' && config.databaseUrl) {
+    const problem = (code && DATABASE_PROBLEMS[code]) ?? `it cannot be connected to: ${whatFailed(err)}`;
+    const masked = maskUrl(config.databaseUrl);
+    return new ConfigError(
+      withoutSecrets(
+        `Invalid configuration: DATABASE_URL cannot be used: ${problem} (${code ? `${code}; ` : ''}${masked === undefined ? 'value hidden' : `got "${masked}"`})`,
+        urlPasswords(config.databaseUrl),
+        '***',
+      ),
+    );
+  }
+
+  const inDir = (dir: string) => !!err.path && dir !== ':memory:' && (err.path === dir || err.path.startsWith(dir + path.sep));
+  if ((step === 'database' && !config.databaseUrl && config.dataDir !== ':memory:') || inDir(config.dataDir)) {
+    if (code && err.path) {
+      const problem = FILE_PROBLEMS[code] ?? whatFailed(err);
+      return new ConfigError(`Invalid configuration: DATA_DIR must be a directory this process can write in: ${problem} (${code}: ${err.path}; got "${config.dataDir}")`);
+    }
+    if (step === 'database') {
+      return new ConfigError(`Invalid configuration: DATA_DIR holds an embedded database that cannot be opened: ${whatFailed(err)} (got "${config.dataDir}")`);
+    }
+  }
+  if (inDir(config.policyDir) && code) {
+    return new ConfigError(`Invalid configuration: POLICY_DIR cannot be read: ${FILE_PROBLEMS[code] ?? whatFailed(err)} (${code}: ${err.path}; got "${config.policyDir}")`);
+  }
+
+  if (step === 'server' && err.syscall === 'getaddrinfo' && err.hostname === config.host) {
+    return new ConfigError(`Invalid configuration: HOST must be a name or address of this machine: it cannot be resolved (${code}; got "${config.host}")`);
+  }
+  if (step === 'server' && err.syscall === 'listen') {
+    const variable = err.port === config.simulatorPort && err.port !== config.port ? 'SIMULATOR_PORT' : 'PORT';
+    const portNumber = err.port ?? (variable === 'PORT' ? config.port : config.simulatorPort);
+    const on = !err.address || err.address === config.host ? `on HOST ${config.host}` : `on ${err.address} (HOST ${config.host})`;
+    const hint = variable === 'SIMULATOR_PORT' ? 'choose another SIMULATOR_PORT (default: PORT + 1)' : 'choose another PORT';
+    switch (code) {
+      case 'EADDRINUSE':
+        return new ConfigError(`Invalid configuration: ${variable} ${portNumber} ${on} is already in use by another process (EADDRINUSE): stop that process or ${hint}`);
+      case 'EACCES':
+      case 'EPERM':
+        return new ConfigError(`Invalid configuration: ${variable} ${portNumber} ${on} needs privileges this process does not have (${code}): ${hint}, above 1023`);
+      case 'EADDRNOTAVAIL':
+        return new ConfigError(`Invalid configuration: HOST must be an address of this machine (EADDRNOTAVAIL; got "${config.host}", ${variable} ${portNumber})`);
+      default:
+        return new ConfigError(`Invalid configuration: ${variable} ${portNumber} ${on} cannot be listened on: ${whatFailed(err)}`);
+    }
+  }
+  return undefined;
 }
 
 function isSecretKey(key: string): boolean {

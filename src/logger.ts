@@ -21,6 +21,28 @@ export function maskPersonalNumbers(text: string): string {
     .replace(/(\+?\d{2,4})[\d\s]{5,}(\d{2})/g, (_m, head: string, tail: string) => `${head}*****${tail}`);
 }
 
+/** The password of a connection URL as written and decoded, to be kept out of anything shown. */
+export function urlPasswords(value: string): string[] {
+  try {
+    const { password } = new URL(value);
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Passwords out of a text (a driver's message, a start-up error): `scheme://user:password@`,
+ * `password=…`, and the given ones (of 4 characters or more) wherever they appear.
+ */
+export function withoutSecrets(text: string, secrets: readonly string[] = [], censor = '[redacted]'): string {
+  let out = text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^@/\s]*@/gi, `$1${censor}@`)
+    .replace(/(password["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;}]+)/gi, `$1${censor}`);
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join(censor);
+  return out;
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {

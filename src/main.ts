@@ -1,21 +1,50 @@
-/** `npm start`: run the server until SIGTERM/SIGINT, then shut down gracefully. */
-import { loadConfig } from './config.js';
-import { AppError } from './errors.js';
+/**
+ * `npm start`: configuration → database → server (migrations, policy, simulators, listen); run
+ * until SIGTERM/SIGINT, then shut down gracefully.
+ *
+ * A start that fails because of a configuration value (a port in use, an unreachable DATABASE_URL,
+ * a DATA_DIR that is a file, …) ends with one line naming the variable and exit code 78 (EX_CONFIG).
+ */
+import { loadConfig, startupError, type Config, type StartupStep } from './config.js';
+import { createDb, type Db } from './db/index.js';
+import { AppError, ConfigError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
 import { startServer } from './server.js';
 
-async function main(): Promise<void> {
-  let config;
+/** sysexits.h EX_CONFIG: the configuration is wrong; starting again unchanged will not help. */
+const EXIT_CONFIG = 78;
+
+/** Run one start-up step; a failure a configuration value explains becomes a ConfigError naming it. */
+async function step<T>(config: Config, name: StartupStep, run: () => Promise<T>): Promise<T> {
   try {
-    config = loadConfig();
+    return await run();
   } catch (err) {
-    console.error(err instanceof AppError ? err.detail ?? err.message : err);
-    process.exit(78);
+    throw startupError(err, config, name) ?? err;
   }
-  const running = await startServer(config);
+}
+
+/** The database of the configuration, connected once: an unreachable one fails here, not in a migration. */
+async function openDatabase(config: Config, log: Logger): Promise<Db> {
+  const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax, log });
+  try {
+    await db.raw('select 1');
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw err;
+  }
+  return db;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const db = await step(config, 'database', () => openDatabase(config, log));
+  const running = await step(config, 'server', () => startServer(config, { db, log }));
   const shutdown = (signal: string) => {
     running.log.info({ signal }, 'shutting down');
     running
       .close()
+      .then(() => db.destroy())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         running.log.error({ err }, 'shutdown failed');
@@ -27,6 +56,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('Start-up failed:', err instanceof Error ? err.message : err);
+  if (err instanceof ConfigError) {
+    console.error(err.detail ?? err.message);
+    process.exit(EXIT_CONFIG);
+  }
+  const message = err instanceof AppError ? err.detail ?? err.message : err instanceof Error ? err.message || String((err as NodeJS.ErrnoException).code ?? err.name) : String(err);
+  console.error('Start-up failed:', message);
   process.exit(1);
 });

@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './logger.js';
 import { startSweeper } from './oidc/adapter.js';
 import { loadTokenSubject } from './oidc/token-subject.js';
 import { softMemoryLimit } from './memory.js';
-import { ensureKeys, loadJwks } from './oidc/keys.js';
+import { ensureKeys, liveJwks, loadJwks } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { mobileIdRoutes } from './interactions/mobileid.js';
 import { MOBILEID_MESSAGES } from './mobileid/index.js';
@@ -49,6 +49,8 @@ export interface StartOptions {
   log?: Logger;
   /** Verification methods to offer on the step-up page (each counts only if policies/qor.json names it). */
   verificationMethods?: VerificationMethod[];
+  /** How often the published JWKS is read again from the database (default 30 s). */
+  jwksRefreshMs?: number;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -58,7 +60,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log.warn(`${name} is not set: using a development default. Set it before exposing this server.`);
   }
   const ownsDb = !opts.db;
-  const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
+  const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax, log });
   const applied = await migrate(db);
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
 
@@ -74,6 +76,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   await ensureKeys(db, config.keyEncryptionKey);
   const jwks = await loadJwks(db, config.keyEncryptionKey);
+  const publishedJwks = liveJwks(db, opts.jwksRefreshMs ?? 30_000, (err) => log.warn({ err }, 'reading the published keys failed; publishing the last ones'));
+  await publishedJwks.refresh();
 
   addMessages(MOBILEID_MESSAGES);
   addMessages(ADMIN_MESSAGES);
@@ -105,10 +109,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       findAccount: async (sub, context) => {
         const [subject, policy] = await Promise.all([loadTokenSubject(db, sub, context.grantId), catalogue.get()]);
         if (!subject) return undefined;
-        const { account, verifications, serial } = subject;
-        // The serial of the login behind this token's grant, never the account's latest login: a
-        // login on a re-activated Mobile ID must not change what an earlier grant's tokens say.
-        const facts = loginFactsFromAmr(context.amr ?? account.lastLogin?.amr, serial ?? '');
+        const { account, verifications, serial, login } = subject;
+        // The serial (and the geofenced levels, the location) of the login behind this token's
+        // grant, never the account's latest login: a login on a re-activated Mobile ID, or from
+        // elsewhere, must not change what an earlier grant's tokens say.
+        const facts = loginFactsFromAmr(context.amr ?? account.lastLogin?.amr, serial ?? '', login.geofencedLevels);
         const qor = qorClaims(policy, verifications, facts, {
           values: context.requested,
           essential: false,
@@ -121,7 +126,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const ahv = corroborated.length
           ? await confirmedAhvNumber(db, ahvCipher, sub, { now, serial: facts.serial, verificationIds: corroborated.map((v) => v.id) })
           : undefined;
-        return { ...accountClaims(account), ...qor, ...(ahv ? { ahv_number: formatAhvn13(ahv) } : {}) };
+        return { ...accountClaims(account, login.location), ...qor, ...(ahv ? { ahv_number: formatAhvn13(ahv) } : {}) };
       },
     },
   });
@@ -141,6 +146,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     db,
     log,
     provider,
+    jwks: publishedJwks,
     extendInteractions: [
       mobileIdRoutes({
         db,
@@ -186,6 +192,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const close = () => {
     closing ??= (async () => {
       stopSweeper();
+      publishedJwks.stop();
       stopHeapLimit();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,8 +1,19 @@
 import type { Account } from './repository.js';
 
-/** The claims an account has on its own (verified identity data comes from verifications). */
-export function accountClaims(account: Account): Record<string, unknown> {
-  const location = account.lastLogin?.location;
+/** A location reported by a Mobile ID login (released with the `mobileid_location` scope). */
+export interface LoginLocation {
+  country: string;
+  accuracy: number;
+  locationConfidence: number;
+  deviceConfidence: number;
+  timestamp: string;
+}
+
+/**
+ * The claims an account has on its own (verified identity data comes from verifications), with the
+ * location of the login the token stands for, if it reported one.
+ */
+export function accountClaims(account: Account, location?: LoginLocation): Record<string, unknown> {
   return {
     phone_number: `+${account.msisdn}`,
     phone_number_verified: true,

@@ -1,3 +1,12 @@
 export * from './repository.js';
 export { accountClaims } from './claims.js';
-export { compareSerial, type SerialCheck, type SerialPolicy } from './serial.js';
+export {
+  compareSerial,
+  latestPresentedSerial,
+  normaliseSerial,
+  repinDueToVerification,
+  sameSerial,
+  type PresentedSerial,
+  type SerialCheck,
+  type SerialPolicy,
+} from './serial.js';

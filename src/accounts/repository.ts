@@ -51,9 +51,14 @@ export function accountFromRow(row: AccountRow): Account {
   };
 }
 
-export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
+/**
+ * The account `id`. With `lock` (pass a transaction) it is read under a row lock, so that a change
+ * of its serial pin decided on what is read cannot cross another one.
+ */
+export async function findAccountById(db: Db, id: string, opts: { lock?: boolean } = {}): Promise<Account | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const row = (await db('accounts').where({ id }).first()) as AccountRow | undefined;
+  const query = db('accounts').where({ id });
+  const row = (await (opts.lock ? query.forUpdate() : query).first()) as AccountRow | undefined;
   return row ? accountFromRow(row) : undefined;
 }
 
@@ -98,6 +103,7 @@ export function recordLoginWrite(db: Db, id: string, login: LastLogin): Write {
 export async function pinSerial(db: Db, id: string, serial: string): Promise<void> {
   await db('accounts').where({ id }).update({ mobileid_serial: serial, serial_pinned_at: new Date() });
 }
+
 
 export async function setRoles(db: Db, id: string, roles: string[]): Promise<void> {
   await db('accounts').where({ id }).update({ roles: JSON.stringify([...new Set(roles)].sort()) });

@@ -9,9 +9,15 @@
  *   PATCH  /admin/api/<kind>/:id   (the fields to change) → row
  *   DELETE /admin/api/<kind>/:id                          → 204
  *   GET    /admin/api/audit?subject=&action=&before=&limit= → { items: [event] }
+ *   POST   /admin/api/users/lookup   { phone }             → user (the number in the body: it stays out of URLs and logs)
+ *   GET    /admin/api/users/:id                            → user
+ *   POST   /admin/api/users/:id/repin  { serial? }         → { user, before, after, verifications_rebound }
+ *          without `serial`: to the serial of the user's most recent login
  *
  * Errors: 400 { error: 'invalid_row', fields: [{ field, code, message }] }, 401, 403, 404,
- * 409 { error: 'in_use', referenced_by, message } | { error: 'duplicate', fields }.
+ * 409 { error: 'in_use', referenced_by, message } | { error: 'duplicate', fields };
+ * users: 400 | 403 | 404 | 409 { error: 'invalid_phone' | 'invalid_serial' | 'own_account' |
+ * 'not_found' | 'no_presented_serial' | 'unchanged', message }.
  */
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -21,12 +27,13 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
-import { pickLocale } from '../web/i18n.js';
+import { pickLocale, translate } from '../web/i18n.js';
 import { AUDIT_PAGE_MAX, listAudit } from './audit-log.js';
 import { ADMIN_SCOPE, bearerPrincipal, checkSessionCsrf, sessionPrincipal, type Principal } from './auth.js';
 import { failureMessage, fieldMessages } from './messages.js';
 import { PolicyWriteError, type PolicyRows } from './policy-rows.js';
 import { KINDS, SEGMENTS, type Kind } from './rows.js';
+import { findUser, findUserByPhone, REPIN_ERROR_STATUS, repinSerial } from './users.js';
 
 export interface AdminApiDeps {
   config: Config;
@@ -156,6 +163,35 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
         limit: Math.min(int(q.limit) ?? 100, AUDIT_PAGE_MAX),
       }),
     };
+  });
+
+  // ------------------------------------------------------------------ users
+
+  const userError = (ctx: Context, status: number, error: string) => reply(ctx, status, { error, message: translate(apiLocale(ctx), `admin.user.error.${error}`) });
+
+  router.post('/users/lookup', async (ctx) => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const found = await findUserByPhone(db, body.phone, config.mobileId.defaultCountryCode);
+    if ('error' in found) return userError(ctx, found.error === 'invalid_phone' ? 400 : 404, found.error);
+    ctx.body = found.user;
+  });
+
+  router.get('/users/:id', async (ctx) => {
+    const user = await findUser(db, ctx.params.id!);
+    if (!user) return userError(ctx, 404, 'not_found');
+    ctx.body = user;
+  });
+
+  router.post('/users/:id/repin', async (ctx) => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const principal = ctx.state.admin as Principal;
+    const outcome = await repinSerial(db, ctx.params.id!, {
+      serial: body.serial,
+      actor: principal.actor,
+      actorAccountId: principal.via === 'session' ? principal.account.id : undefined,
+    });
+    if (!outcome.ok) return userError(ctx, REPIN_ERROR_STATUS[outcome.error], outcome.error);
+    ctx.body = { user: outcome.user, before: outcome.before, after: outcome.after, verifications_rebound: outcome.verificationsRebound };
   });
 
   return router;

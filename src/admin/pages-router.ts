@@ -1,7 +1,8 @@
 /**
  * The admin console's pages (plain server-rendered HTML, no scripts): a list per policy table, a
- * form per row with the field messages beside the fields, delete, the audit log, and the login
- * through this provider. Every form carries a CSRF token bound to the admin session.
+ * form per row with the field messages beside the fields, delete, the audit log, the users (look
+ * up, re-pin a Mobile ID; user-pages.ts), and the login through this provider. Every form carries
+ * a CSRF token bound to the admin session.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ import { failureMessage, fieldMessages } from './messages.js';
 import { PolicyWriteError, auditSubject, type PolicyRows, type WriteFailure } from './policy-rows.js';
 import { rowId } from './api-router.js';
 import { mountDesk } from './desk-pages.js';
+import { mountUsers } from './user-pages.js';
 import { ADMIN_ROLE, hasConsoleRole, hasRole, VERIFIER_ROLE, type Role } from './roles.js';
 import { EDITABLE_STEPS, FIELDS, KINDS, SEGMENTS, type Field, type Kind, type StoredRow } from './rows.js';
 
@@ -41,7 +43,7 @@ type SessionPrincipal = Principal & { via: 'session' };
 
 const STYLESHEET = fs.readFileSync(fileURLToPath(new URL('../../views/admin/admin.css', import.meta.url)));
 
-type NavKind = Kind | 'audit' | 'desk';
+type NavKind = Kind | 'users' | 'audit' | 'desk';
 
 /** The console's sections, each for the role that may use it. */
 const NAV: { kind: NavKind; key: string; role: Role }[] = [
@@ -49,11 +51,12 @@ const NAV: { kind: NavKind; key: string; role: Role }[] = [
   { kind: 'strength', key: 'admin.nav.strengths', role: ADMIN_ROLE },
   { kind: 'qoa', key: 'admin.nav.qoas', role: ADMIN_ROLE },
   { kind: 'lot', key: 'admin.nav.lots', role: ADMIN_ROLE },
+  { kind: 'users', key: 'admin.nav.users', role: ADMIN_ROLE },
   { kind: 'audit', key: 'admin.nav.audit', role: ADMIN_ROLE },
   { kind: 'desk', key: 'admin.nav.desk', role: VERIFIER_ROLE },
 ];
 
-const hrefOf = (kind: NavKind) => (kind === 'audit' ? '/admin/audit' : kind === 'desk' ? '/admin/desk' : `/admin/${SEGMENTS[kind]}`);
+const hrefOf = (kind: NavKind) => (kind === 'audit' || kind === 'desk' || kind === 'users' ? `/admin/${kind}` : `/admin/${SEGMENTS[kind]}`);
 
 /** Where a person lands in the console: the policy tables for administrators, else the desk. */
 const homeOf = (account: { roles: string[] }) => (hasRole(account, ADMIN_ROLE) ? '/admin/qors' : '/admin/desk');
@@ -413,6 +416,10 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
       })),
     });
   });
+
+  // ------------------------------------------------------------------ users (look up, re-pin a Mobile ID)
+
+  mountUsers(router, { config, db }, { page, message, locale, requireAdmin });
 
   // ------------------------------------------------------------------ the counter desk (verifiers)
 

@@ -36,3 +36,13 @@ export const auditWrite = (db: Db, event: AuditEvent): Write => writeOf(insertQu
 export async function auditTrail(db: Db, subject: string, limit = 100): Promise<(AuditEvent & { at: Date })[]> {
   return db('audit_events').where({ subject }).orderBy('id', 'desc').limit(limit).select('at', 'actor', 'action', 'subject', 'before', 'after', 'detail');
 }
+
+/** The most recent event of one action about one subject (e.g. the last serial mismatch of an account). */
+export async function latestAuditEvent(db: Db, subject: string, action: string): Promise<(AuditEvent & { at: Date }) | undefined> {
+  const row = (await db('audit_events').where({ subject, action }).orderBy('id', 'desc').first('at', 'actor', 'action', 'subject', 'before', 'after', 'detail')) as
+    | (AuditEvent & { at: Date })
+    | undefined;
+  if (!row) return undefined;
+  const parsed = (v: unknown): unknown => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v ?? null);
+  return { ...row, before: parsed(row.before), after: parsed(row.after), detail: parsed(row.detail) };
+}

@@ -15,7 +15,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskMsisdn } from '../mobileid/index.js';
 import { loginNotFound, type LoginState, type MobileIdLogins } from '../mobileid/login.js';
-import { geofenceFor, type GeofencedLevel, type MobileIdPolicy } from '../mobileid/policy.js';
+import { geofenceFor, geofencedLevelsMet, type GeofencedLevel, type MobileIdPolicy } from '../mobileid/policy.js';
 import { translate } from '../web/i18n.js';
 import { markRoutine } from '../web/security.js';
 import { minimumAcrOf } from '../oidc/client-policy.js';
@@ -79,6 +79,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
           locale,
           clientIp: ctx.ip,
           geofence: thresholds,
+          log: ctx.state.log as Logger,
         });
         ctx.status = 303;
         ctx.redirect(`/interaction/${details.uid}/mobileid/${state.id}`);
@@ -94,7 +95,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       // The interaction is loaded only to finish the login; waiting and failure pages need the
       // browser's interaction cookie and the language the login was started in.
       const uid = browserInteraction(ctx);
-      const state = await ownState(uid, ctx.params.id!, true);
+      const state = await ownState(ctx, uid, ctx.params.id!, true);
       if (state.status === 'signed') return finishLogin(ctx, await h.details(ctx), state);
       if (state.status === 'completed') {
         ctx.status = 303;
@@ -128,7 +129,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       // Polled every second or two by the waiting page: logged at debug unless it fails (a login's
       // start and outcome are logged at info).
       markRoutine(ctx);
-      const state = await ownState(browserInteraction(ctx), ctx.params.id!);
+      const state = await ownState(ctx, browserInteraction(ctx), ctx.params.id!);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { status: state.status, expiresAt: state.expiresAt.toISOString() };
     });
@@ -147,14 +148,20 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
      * The login state, refreshed from Mobile ID when due; only for the interaction that started it.
      * `finishing`: a signature verified now is finished in this request and stored with the account step.
      */
-    async function ownState(uid: string, id: string, finishing = false): Promise<LoginState> {
-      const state = await logins.check(id, { finishing });
+    async function ownState(ctx: Context, uid: string, id: string, finishing = false): Promise<LoginState> {
+      const state = await logins.check(id, { finishing, log: ctx.state.log as Logger });
       if (state.interactionUid !== uid) throw loginNotFound();
       return state;
     }
 
-    async function finishLogin(ctx: Context, details: Details, state: LoginState): Promise<void> {
-      const result = state.result!;
+    async function finishLogin(ctx: Context, details: Details, verified: LoginState): Promise<void> {
+      // Which Levels of Trust the location (if one was asked for) satisfies, each by its own thresholds.
+      const signed = verified.result!;
+      const geofencedLevels = signed.location
+        ? geofencedLevelsMet(policy, await deps.levels(), String(details.params.client_id), signed.location, new Date(signed.signedAt))
+        : [];
+      const result = { ...signed, geofencedLevels };
+      const state: LoginState = { ...verified, result };
       const log = ctx.state.log as Logger;
       const { account, created } = await findOrCreateAccount(db, result.msisdn, result.serial, state.account);
       const check = compareSerial(account.mobileidSerial, result.serial);
@@ -172,7 +179,7 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
         });
         log.warn({ account: account.id, policy: deps.serialPolicy }, 'mobile id serial mismatch');
         if (deps.serialPolicy === 'reject') {
-          await logins.refuse(state.id, { code: 'serial_mismatch', messageKey: 'mobileid.serial.rejected' });
+          await logins.refuse(state.id, { code: 'serial_mismatch', messageKey: 'mobileid.serial.rejected' }, log);
           throw new AppError({ code: 'serial_mismatch', status: 403, messageKey: 'mobileid.serial.rejected' });
         }
       }
@@ -199,9 +206,11 @@ export function mobileIdRoutes(deps: MobileIdRouteDeps) {
       if (serialMismatch) {
         // Downgrade: the login goes through, but the user is told why verifications need redoing.
         await runWrites(db, writes);
+        logins.sendReceipt(state, log);
         return h.page(ctx, 'mobileid_serial.njk', h.locale(ctx, details), { continueUrl: deps.stepUpPath(details.uid, state.id) });
       }
       await deps.continueLogin(h, ctx, details, firstFactor(account.id, result), state.id, writes);
+      logins.sendReceipt(state, log);
     }
   };
 }

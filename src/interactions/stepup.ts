@@ -25,6 +25,7 @@ import {
 } from '../qor/index.js';
 import { listVerifications, type MethodRegistry, type StepUpContext } from '../verification/index.js';
 import { minimumAcrOf } from '../oidc/client-policy.js';
+import type { GrantLoginDetails } from '../oidc/grant-logins.js';
 import { hasMessage, translate } from '../web/i18n.js';
 import { requestedValues } from './requested-acr.js';
 import type { InteractionHelpers } from './router.js';
@@ -36,11 +37,22 @@ export interface CompletedLogin {
   accountId: string;
   amr: string[];
   facts: LoginFacts;
+  /** What goes with the grant besides the serial (src/oidc/grant-logins.ts). */
+  details: GrantLoginDetails;
 }
 
 /** The policy step's view of a finished Mobile ID login (what it proved, for whom). */
-export function firstFactor(accountId: string, login: { amr: string[]; serial: string }): CompletedLogin {
-  return { accountId, amr: login.amr, facts: loginFactsFromAmr(login.amr, login.serial) };
+export function firstFactor(
+  accountId: string,
+  login: { amr: string[]; serial: string; geofencedLevels?: string[] | undefined; location?: GrantLoginDetails['location'] | undefined },
+): CompletedLogin {
+  const geofencedLevels = login.geofencedLevels ?? [];
+  return {
+    accountId,
+    amr: login.amr,
+    facts: loginFactsFromAmr(login.amr, login.serial, geofencedLevels),
+    details: { geofencedLevels, ...(login.location ? { location: login.location } : {}) },
+  };
 }
 
 export interface StepUpDeps {
@@ -96,7 +108,11 @@ const baseAcr = (catalogue: PolicyCatalogue, login: CompletedLogin): string => q
 
 async function finishWith(h: InteractionHelpers, ctx: Context, login: CompletedLogin, acr: string, writes?: readonly Write[]): Promise<void> {
   // The serial goes with the grant: its tokens are evaluated for this login (src/oidc/grant-logins.ts).
-  await h.finish(ctx, { login: { accountId: login.accountId, acr, amr: login.amr, remember: true, serial: login.facts.serial }, consent: {} }, writes);
+  await h.finish(
+    ctx,
+    { login: { accountId: login.accountId, acr, amr: login.amr, remember: true, serial: login.facts.serial, details: login.details }, consent: {} },
+    writes,
+  );
 }
 
 /**

@@ -4,10 +4,11 @@
  * validating their chain (pkijs) cost more than checking the signature itself.
  *
  * - Parsed certificates, by the SHA-256 of their DER: the same bytes always parse the same way.
- * - Validated chains, by the fingerprints of the signer, of every other certificate offered as an
- *   intermediate and of the trust anchors. A chain found valid counts again only while the time
- *   of verification lies within the validity of every certificate on its path; outside it, or for
- *   any other set of certificates, the chain is validated again. Failures are never kept.
+ * - Validated chains, by the fingerprints of the signer, of every certificate offered with it (those
+ *   of the CMS and the configured intermediates) and of the trust anchors. A chain found valid
+ *   counts again only while the time of verification lies within the validity of every certificate
+ *   on its path; outside it, or for any other set of certificates, the chain is validated again.
+ *   Failures are never kept.
  *
  * Both are bounded: beyond their size, the least recently used entry is forgotten.
  */
@@ -96,30 +97,30 @@ const chains = new BoundedCache<string, ValidatedChain>(CHAINS_MAX);
 
 const fingerprintSet = (certs: readonly pkijs.Certificate[]): string => [...new Set(certs.map(fingerprint))].sort().join(' ');
 
-function chainKey(anchors: CertificateStore, signer: pkijs.Certificate, intermediates: readonly pkijs.Certificate[]): string {
-  return `${fingerprint(signer)} | ${fingerprintSet(intermediates)} | ${fingerprintSet(anchors.certificates)}`;
+function chainKey(anchors: CertificateStore, signer: pkijs.Certificate, offered: readonly pkijs.Certificate[]): string {
+  return `${fingerprint(signer)} | ${fingerprintSet(offered)} | ${fingerprintSet(anchors.certificates)}`;
 }
 
-/** A path validated before for this signer, these intermediates and these anchors, if still valid at `now`. */
+/** A path validated before for this signer, these certificates offered with it and these anchors, if still valid at `now`. */
 export function knownChain(
   anchors: CertificateStore,
   signer: pkijs.Certificate,
-  intermediates: readonly pkijs.Certificate[],
+  offered: readonly pkijs.Certificate[],
   now: Date,
 ): pkijs.Certificate[] | undefined {
-  const chain = chains.get(chainKey(anchors, signer, intermediates));
+  const chain = chains.get(chainKey(anchors, signer, offered));
   const t = now.getTime();
   return chain && t >= chain.from && t <= chain.until ? chain.path : undefined;
 }
 
-/** Remember a path that pkijs found valid. */
+/** Remember a path that pkijs found valid (and the certificates offered with it, checked). */
 export function rememberChain(
   anchors: CertificateStore,
   signer: pkijs.Certificate,
-  intermediates: readonly pkijs.Certificate[],
+  offered: readonly pkijs.Certificate[],
   path: pkijs.Certificate[],
 ): void {
   const from = Math.max(...path.map((c) => c.notBefore.value.getTime()));
   const until = Math.min(...path.map((c) => c.notAfter.value.getTime()));
-  chains.set(chainKey(anchors, signer, intermediates), { path, from, until });
+  chains.set(chainKey(anchors, signer, offered), { path, from, until });
 }

@@ -15,7 +15,7 @@ import { defaultServerCaPem } from './certificates.js';
 import { assertDtbd, type UserLang } from './dtbd.js';
 import { localError, malformed, MobileIdError } from './errors.js';
 import type { MssOperation } from './faults.js';
-import { normaliseMsisdn } from './msisdn.js';
+import { toMsisdn } from './msisdn.js';
 import {
   buildProfileRequest,
   buildReceiptRequest,
@@ -102,9 +102,15 @@ function normaliseBaseUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '').replace(/\/rest\/service$/, '');
 }
 
+/**
+ * A request without an answer. Sent again once (a fresh AP_TransID) unless the TLS layer failed,
+ * or unless it was an MSS Signature that may have reached Mobile ID: a second push would be
+ * refused while the first is on the phone (SIM: fault 406) or cancel it (App: fault 401), 4.1.3.
+ */
 function networkError(operation: MssOperation, cause: unknown): MobileIdError {
   const failure = classifyTransportFailure(cause);
-  return localError('unavailable', 503, `${operation}: ${failure.detail}`, { transient: failure.kind !== 'tls', cause });
+  const transient = failure.kind !== 'tls' && (operation !== 'signature' || failure.notSent);
+  return localError('unavailable', 503, `${operation}: ${failure.detail}`, { transient, cause });
 }
 
 /** Mobile ID REST client: one instance per configuration, safe for concurrent use. */
@@ -155,7 +161,7 @@ export class MobileIdClient {
 
   /** Start an asynchronous MSS Signature (3.2.3); poll `status` with the returned MSSP_TransID. */
   async signAsync(p: SignAsyncParams): Promise<SignatureAccepted> {
-    const msisdn = normaliseMsisdn(p.msisdn);
+    const msisdn = toMsisdn(p.msisdn);
     assertDtbd(p.dtbd);
     return this.call('signature', (header) => {
       const body = buildSignatureRequest(header, {
@@ -181,7 +187,7 @@ export class MobileIdClient {
 
   /** Poll an asynchronous signature (3.3): `outstanding` (504) or `signed` (500/502). */
   async status(p: { msspTransId: string; msisdn: string }): Promise<StatusResult> {
-    const msisdn = normaliseMsisdn(p.msisdn);
+    const msisdn = toMsisdn(p.msisdn);
     return this.call('status', (header) => ({
       body: buildStatusRequest(header, p.msspTransId),
       process: (status, json) => processStatusResponse(status, json, { apTransId: header.apTransId, msisdn }),
@@ -190,7 +196,7 @@ export class MobileIdClient {
 
   /** Send a receipt after a successful signature (3.4). */
   async receipt(p: ReceiptParams): Promise<ReceiptResult> {
-    const msisdn = normaliseMsisdn(p.msisdn);
+    const msisdn = toMsisdn(p.msisdn);
     return this.call('receipt', (header) => ({
       body: buildReceiptRequest(header, { ...p, msisdn }),
       process: (status, json) => processReceiptResponse(status, json, { apTransId: header.apTransId } satisfies ExpectedEcho),
@@ -199,7 +205,7 @@ export class MobileIdClient {
 
   /** Which Mobile ID methods the number has (3.5), without bothering the user. */
   async profile(msisdnInput: string): Promise<ProfileResult> {
-    const msisdn = normaliseMsisdn(msisdnInput);
+    const msisdn = toMsisdn(msisdnInput);
     return this.call('profile', (header) => ({
       body: buildProfileRequest(header, msisdn),
       process: (status, json) => processProfileResponse(status, json, { apTransId: header.apTransId }),

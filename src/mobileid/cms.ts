@@ -3,14 +3,21 @@
  *
  * Checks, in this order, each failure being MobileIdError `signature_invalid` (502) whose detail
  * starts with the check that failed:
- *   format      Base64 → ContentInfo (BER, indefinite lengths accepted) → SignedData, one signer
+ *   format      Base64 → ContentInfo → SignedData, one signer: well-formed BER throughout (indefinite
+ *               lengths accepted), nothing after it; each certificate DER and consistent (ber.ts);
+ *               versions that match the SignerIdentifier; digestAlgorithms names the signer's
  *   content     encapsulated id-data content equals, byte for byte, the UTF-8 DTBD we sent
- *   signer      signer certificate found in the CMS by its SignerIdentifier
- *   algorithm   digest and signature algorithms are ones we accept (SHA-1 only on request)
+ *   signer      signer certificate found in the CMS by its SignerIdentifier, byte for byte
+ *   algorithm   digest and signature algorithms are ones we accept (SHA-1 only on request), with
+ *               the parameters their specifications give them
  *   attributes  signed attributes present; content-type is id-data; messageDigest matches
  *   signature   the signature over the signed attributes verifies (ECDSA, RSA PKCS#1 v1.5, PSS)
  *   certificate the signer certificate is valid at `now`, is not a CA, may sign, has a strong key
- *   chain       a path from the signer certificate to a configured trust anchor verifies at `now`
+ *   chain       a path from the signer certificate to a configured trust anchor verifies at `now`;
+ *               every other certificate of the CMS is on it, is a trust anchor, or is verified
+ *
+ * Whatever asn1js or pkijs throw on input they did not expect is a `signature_invalid` too, named
+ * after the check that was under way.
  *
  * Certificates are parsed, and chains validated, once per distinct certificate and chain
  * (`certificate-cache.ts`); the signature itself is checked at every verification.
@@ -30,9 +37,17 @@ import {
   sameCertificate,
   type CertificateInfo,
 } from './certificates.js';
-import { outlineSignedData, type AlgorithmOutline, type PlainSignedData, type SignedDataOutline } from './ber.js';
-import { cachedCertificate, knownChain, rememberChain } from './certificate-cache.js';
-import { localError, type MobileIdError } from './errors.js';
+import {
+  berProblem,
+  certificateProblem,
+  ecdsaSignatureProblem,
+  outlineSignedData,
+  type AlgorithmOutline,
+  type PlainSignedData,
+  type SignedDataOutline,
+} from './ber.js';
+import { cachedCertificate, fingerprint, knownChain, rememberChain } from './certificate-cache.js';
+import { localError, MobileIdError } from './errors.js';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -61,6 +76,9 @@ const SIGNATURE_ALGORITHMS: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
 };
 const SHA1_SIGNATURE = '1.2.840.113549.1.1.5';
+const RSASSA_PSS = '1.2.840.113549.1.1.10';
+const MGF1 = '1.2.840.113549.1.1.8';
+const isEcdsa = (oid: string): boolean => oid.startsWith('1.2.840.10045.4.3.');
 
 /** Largest Base64Signature we look at (the real ones are about 9 KB). */
 const MAX_BASE64_LENGTH = 64 * 1024;
@@ -114,16 +132,33 @@ interface ParsedSignedData {
 
 const isContextTag = (block: asn1js.AsnType, tag: number): boolean => block.idBlock.tagClass === 3 && block.idBlock.tagNumber === tag;
 
+/**
+ * The bytes are first walked as BER (ber.ts): asn1js reads past a wrong length, a misplaced
+ * end-of-contents or bytes after the end, and pkijs then finds what it looks for, so a signature
+ * changed there would verify; and asn1js and pkijs may throw plain errors, named `format` here.
+ */
 function parseSignedData(der: Uint8Array<ArrayBuffer>): ParsedSignedData {
-  const outline = outlineSignedData(der);
-  return outline ? fromOutline(outline) : parseWhole(der);
+  const problem = berProblem(der);
+  if (problem) throw fail('format', `not well-formed BER: ${problem}`);
+  try {
+    const outline = outlineSignedData(der);
+    return outline ? fromOutline(outline) : parseWhole(der);
+  } catch (cause) {
+    if (cause instanceof MobileIdError) throw cause;
+    throw fail('format', `SignedData cannot be parsed (${errorText(cause)})`, cause);
+  }
 }
 
+/** A certificate of the CMS, checked (certificateProblem) and parsed once per distinct encoding. */
 function certificateOf(der: Uint8Array, index: number, parse: () => pkijs.Certificate): pkijs.Certificate {
   try {
-    return cachedCertificate(der, parse);
+    return cachedCertificate(der, () => {
+      const problem = certificateProblem(der);
+      if (problem) throw new Error(problem);
+      return parse();
+    });
   } catch (cause) {
-    throw fail('format', `certificate #${index + 1} of the CMS cannot be parsed (${errorText(cause)})`, cause);
+    throw fail('format', `certificate #${index + 1} of the CMS is malformed (${errorText(cause)})`, cause);
   }
 }
 
@@ -202,6 +237,12 @@ function signedAttributes(encoded: Uint8Array<ArrayBuffer>): pkijs.SignedAndUnsi
 
 /** The SignedData from its plain fields, or undefined for the slower path (which also names what is wrong). */
 function fromPlainFields(plain: PlainSignedData, certificates: pkijs.Certificate[]): ParsedSignedData | undefined {
+  const digestAlgorithms: pkijs.AlgorithmIdentifier[] = [];
+  for (const digest of plain.digestAlgorithms) {
+    const identifier = algorithmIdentifier(digest);
+    if (!identifier) return undefined;
+    digestAlgorithms.push(identifier);
+  }
   const signerInfos: pkijs.SignerInfo[] = [];
   for (const signer of plain.signers) {
     const certificate = certificates.find(
@@ -226,7 +267,7 @@ function fromPlainFields(plain: PlainSignedData, certificates: pkijs.Certificate
     eContentType: plain.contentType,
     ...(plain.content ? { eContent: new asn1js.OctetString({ valueHex: plain.content }) } : {}),
   });
-  return { sd: new pkijs.SignedData({ version: plain.version, encapContentInfo, signerInfos, certificates }), certificates };
+  return { sd: new pkijs.SignedData({ version: plain.version, digestAlgorithms, encapContentInfo, signerInfos, certificates }), certificates };
 }
 
 /** Anything that has no plain outline: asn1js decodes it all (and says what is wrong with it). */
@@ -246,10 +287,12 @@ function parseWhole(der: Uint8Array<ArrayBuffer>): ParsedSignedData {
   // once per distinct certificate; pkijs parses the rest of the SignedData.
   const certificateSets = body.valueBlock.value.filter((block) => isContextTag(block, 0));
   if (certificateSets.length > 1) throw fail('format', 'SignedData has more than one certificate set');
-  // Other choices of CertificateChoices (attribute certificates...) are tagged; we use none of them.
-  const blocks = (certificateSets[0] instanceof asn1js.Constructed ? certificateSets[0].valueBlock.value : []).filter(
-    (block): block is asn1js.Sequence => block instanceof asn1js.Sequence,
-  );
+  // Other choices of CertificateChoices (attribute certificates...) are tagged; we use none of them,
+  // and refuse them: left aside, a certificate whose tag was changed would go unnoticed.
+  const blocks = certificateSets[0] instanceof asn1js.Constructed ? certificateSets[0].valueBlock.value : [];
+  if (!blocks.every((block): block is asn1js.Sequence => block instanceof asn1js.Sequence)) {
+    throw fail('format', 'the certificates hold something other than X.509 certificates');
+  }
   const certificates = blocks.map((block, i) => certificateOf(new Uint8Array(block.valueBeforeDecodeView), i, () => new pkijs.Certificate({ schema: block })));
   return signedDataOf(
     body.valueBlock.value.filter((block) => !isContextTag(block, 0)),
@@ -275,11 +318,19 @@ function signedContent(sd: pkijs.SignedData): Uint8Array<ArrayBuffer> {
   return octets(info.eContent);
 }
 
+const bytesOf = (value: ArrayBuffer | Uint8Array): Buffer => Buffer.from(value instanceof Uint8Array ? value : new Uint8Array(value));
+
+/** Name and serial number as encoded, byte for byte: pkijs's comparison of names overlooks, for one, the string type. */
+const sameIssuerAndSerial = (c: pkijs.Certificate, sid: pkijs.IssuerAndSerialNumber): boolean =>
+  c.issuer.valueBeforeDecode.byteLength > 0 &&
+  bytesOf(c.issuer.valueBeforeDecode).equals(bytesOf(sid.issuer.valueBeforeDecode)) &&
+  bytesOf(c.serialNumber.valueBlock.valueHexView).equals(bytesOf(sid.serialNumber.valueBlock.valueHexView));
+
 function findSigner(certs: readonly pkijs.Certificate[], signerInfo: pkijs.SignerInfo): pkijs.Certificate {
   if (certs.length === 0) throw fail('signer', 'no certificates in the CMS');
   const sid = signerInfo.sid;
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
-    const cert = certs.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber));
+    const cert = certs.find((c) => sameIssuerAndSerial(c, sid));
     if (!cert) throw fail('signer', 'signer certificate (issuer and serial number) not in the CMS');
     return cert;
   }
@@ -299,6 +350,67 @@ function sidKeyIdentifier(sid: unknown): Uint8Array {
     return inner instanceof asn1js.Primitive ? inner.valueBlock.valueHexView : new Uint8Array();
   }
   return sid instanceof asn1js.Primitive ? sid.valueBlock.valueHexView : new Uint8Array();
+}
+
+/**
+ * The fields of the SignedData that no signature covers must agree with those it does:
+ * - the SignerInfo version is 1 with an issuerAndSerialNumber and 3 with a subjectKeyIdentifier,
+ *   and the SignedData version 1, or 3 with a version 3 SignerInfo (RFC 5652 5.1, 5.3: the other
+ *   versions stand for certificates or content we do not accept);
+ * - digestAlgorithms names the signer's digest algorithm (RFC 5652 5.1).
+ */
+function checkStructure(sd: pkijs.SignedData, signerInfo: pkijs.SignerInfo): void {
+  const byKeyIdentifier = !(signerInfo.sid instanceof pkijs.IssuerAndSerialNumber);
+  if (signerInfo.version !== (byKeyIdentifier ? 3 : 1)) {
+    throw fail('format', `SignerInfo version ${signerInfo.version} does not fit its ${byKeyIdentifier ? 'subjectKeyIdentifier' : 'issuerAndSerialNumber'}`);
+  }
+  if (sd.version !== signerInfo.version) throw fail('format', `SignedData version ${sd.version} does not fit its SignerInfo`);
+  const digest = signerInfo.digestAlgorithm;
+  if (!sd.digestAlgorithms.some((a) => a.algorithmId === digest.algorithmId && sameParameters(a, digest))) {
+    throw fail('format', `digestAlgorithms does not name the signer's digest algorithm ${digest.algorithmId}`);
+  }
+}
+
+/** Parameters absent or NULL (equivalent for digests, RFC 5754 2): no parameters. */
+const noParameters = (a: pkijs.AlgorithmIdentifier): boolean =>
+  a.algorithmParams === undefined || a.algorithmParams instanceof asn1js.Null || a.algorithmParams instanceof asn1js.Any;
+
+function sameParameters(a: pkijs.AlgorithmIdentifier, b: pkijs.AlgorithmIdentifier): boolean {
+  if (noParameters(a) || noParameters(b)) return noParameters(a) && noParameters(b);
+  return bytesOf(a.algorithmParams.toBER(false)).equals(bytesOf(b.algorithmParams.toBER(false)));
+}
+
+/**
+ * The parameters of the signer's algorithms are what their specifications give them, since no
+ * signature covers them and pkijs reads only some: none (or NULL) for the digests (RFC 5754 2),
+ * for ECDSA (RFC 5758 3.2; the service sends NULL) and for RSA PKCS#1 v1.5 (RFC 4055 5); for
+ * RSASSA-PSS, the digest algorithm's hash, MGF1 with that hash and trailer field 1 (RFC 4056 3).
+ */
+function checkAlgorithmParameters(signerInfo: pkijs.SignerInfo): void {
+  const digest = signerInfo.digestAlgorithm;
+  if (!noParameters(digest)) throw fail('algorithm', `digest algorithm ${digest.algorithmId} has parameters`);
+  const algorithm = signerInfo.signatureAlgorithm;
+  if (algorithm.algorithmId !== RSASSA_PSS) {
+    if (!noParameters(algorithm)) throw fail('algorithm', `signature algorithm ${algorithm.algorithmId} has parameters`);
+    return;
+  }
+  let params: pkijs.RSASSAPSSParams;
+  try {
+    params = new pkijs.RSASSAPSSParams({ schema: algorithm.algorithmParams });
+  } catch (cause) {
+    throw fail('algorithm', `RSASSA-PSS parameters cannot be parsed (${errorText(cause)})`, cause);
+  }
+  const mgf = params.maskGenAlgorithm;
+  const mgfHash: unknown = mgf.algorithmParams;
+  if (
+    params.hashAlgorithm.algorithmId !== digest.algorithmId ||
+    mgf.algorithmId !== MGF1 ||
+    !(mgfHash instanceof asn1js.Sequence) ||
+    new pkijs.AlgorithmIdentifier({ schema: mgfHash }).algorithmId !== digest.algorithmId ||
+    params.trailerField !== 1
+  ) {
+    throw fail('algorithm', 'RSASSA-PSS parameters do not use the digest algorithm with MGF1 and trailer field 1');
+  }
 }
 
 function singleAttribute(signerInfo: pkijs.SignerInfo, type: string): asn1js.AsnType {
@@ -325,7 +437,12 @@ async function checkSignedAttributes(signerInfo: pkijs.SignerInfo, content: Uint
   }
 }
 
-async function checkSignature(sd: pkijs.SignedData, now: Date): Promise<void> {
+async function checkSignature(sd: pkijs.SignedData, signerInfo: pkijs.SignerInfo, now: Date): Promise<void> {
+  // pkijs reads an ECDSA signature with asn1js, which overlooks some malformed encodings.
+  if (isEcdsa(signerInfo.signatureAlgorithm.algorithmId)) {
+    const problem = ecdsaSignatureProblem(signerInfo.signature.valueBlock.valueHexView);
+    if (problem) throw fail('signature', `the ECDSA signature value is malformed (${problem})`);
+  }
   let verified: boolean | null | undefined;
   try {
     const result = await sd.verify({ signer: 0, checkChain: false, extendedMode: true, checkDate: now }, pkiCrypto);
@@ -365,9 +482,15 @@ async function checkChain(
   if (anchors.certificates.some((a) => sameCertificate(a, signer))) {
     throw fail('chain', 'the signer certificate itself is configured as a trust anchor');
   }
-  const candidates = [...certificates, ...(extra?.certificates ?? [])].filter((c) => !sameCertificate(c, signer) && isCaCertificate(c));
-  const known = knownChain(anchors, signer, candidates, now);
+  // A chain is remembered under every certificate offered, not only the candidates of its path,
+  // so that it stands for the check of the other certificates of the CMS too.
+  const offered = [...certificates, ...(extra?.certificates ?? [])];
+  const known = knownChain(anchors, signer, offered, now);
   if (known) return known;
+  // A certificate that is a trust anchor byte for byte (the root the service embeds) is left out:
+  // the engine would check the path through it as well as through the anchor.
+  const anchorPrints = new Set(anchors.certificates.map(fingerprint));
+  const candidates = offered.filter((c) => !sameCertificate(c, signer) && isCaCertificate(c) && !anchorPrints.has(fingerprint(c)));
   const engine = new pkijs.CertificateChainValidationEngine({
     trustedCerts: [...anchors.certificates],
     // The engine takes the last certificate as the one to validate.
@@ -390,8 +513,42 @@ async function checkChain(
   if (!anchors.certificates.some((a) => sameCertificate(a, last))) {
     throw fail('chain', 'the validated path does not end at a trust anchor');
   }
-  rememberChain(anchors, signer, candidates, path);
+  await checkOtherCertificates(certificates, path, anchors, offered);
+  rememberChain(anchors, signer, offered, path);
   return path;
+}
+
+/**
+ * Every certificate of the CMS is on the validated path, or is a trust anchor byte for byte (the
+ * root the service embeds), or carries a signature that a certificate named as its issuer, of the
+ * CMS, the intermediates or the anchors, verifies. pkijs leaves aside a certificate it does not
+ * need, so a changed copy of one would pass unnoticed; a certificate that no one at hand vouches
+ * for is refused as well, since nothing tells it from a changed one.
+ */
+async function checkOtherCertificates(
+  certificates: readonly pkijs.Certificate[],
+  path: readonly pkijs.Certificate[],
+  anchors: CertificateStore,
+  offered: readonly pkijs.Certificate[],
+): Promise<void> {
+  const vouched = new Set([...path, ...anchors.certificates].map(fingerprint));
+  const issuers = [...offered, ...anchors.certificates];
+  for (const [i, cert] of certificates.entries()) {
+    if (vouched.has(fingerprint(cert))) continue;
+    const issuerName = bytesOf(cert.issuer.valueBeforeDecode);
+    let verified = false;
+    for (const issuer of issuers.filter((c) => bytesOf(c.subject.valueBeforeDecode).equals(issuerName))) {
+      try {
+        verified = await cert.verify(issuer, pkiCrypto);
+      } catch {
+        verified = false;
+      }
+      if (verified) break;
+    }
+    if (!verified) {
+      throw fail('chain', `certificate #${i + 1} of the CMS (${distinguishedName(cert.subject)}) is not on the path, not a trust anchor, and not verified by its issuer`);
+    }
+  }
 }
 
 /**
@@ -399,19 +556,38 @@ async function checkChain(
  * Resolves with the signer's details; rejects with MobileIdError `signature_invalid`.
  */
 export async function verifyCmsSignature(base64Signature: string, options: VerifyCmsOptions): Promise<VerifiedSignature> {
+  const progress: Progress = { check: 'format' };
+  try {
+    return await verify(base64Signature, options, progress);
+  } catch (cause) {
+    if (cause instanceof MobileIdError) throw cause;
+    throw fail(progress.check, `unexpected error (${errorText(cause)})`, cause);
+  }
+}
+
+/** The check under way, for errors that the libraries throw. */
+interface Progress {
+  check: Check;
+}
+
+async function verify(base64Signature: string, options: VerifyCmsOptions, progress: Progress): Promise<VerifiedSignature> {
   const now = options.now ?? new Date();
   if (Number.isNaN(now.getTime())) throw fail('certificate', 'verification time is not a valid date');
   const { sd, certificates } = parseSignedData(decodeBase64(base64Signature));
   if (sd.signerInfos.length !== 1) throw fail('format', `expected one signer, found ${sd.signerInfos.length}`);
   const signerInfo = sd.signerInfos[0] as pkijs.SignerInfo;
+  checkStructure(sd, signerInfo);
 
+  progress.check = 'content';
   const content = signedContent(sd);
   if (!Buffer.from(content).equals(Buffer.from(options.expectedDtbd, 'utf8'))) {
     throw fail('content', 'the signed content is not the DTBD of the request');
   }
 
+  progress.check = 'signer';
   const signer = findSigner(certificates, signerInfo);
 
+  progress.check = 'algorithm';
   const digestOid = signerInfo.digestAlgorithm.algorithmId;
   const digestName = DIGESTS[digestOid];
   if (!digestName || (digestName === 'SHA-1' && !options.allowSha1)) {
@@ -422,10 +598,15 @@ export async function verifyCmsSignature(base64Signature: string, options: Verif
   if (!signatureName || (signatureOid === SHA1_SIGNATURE && !options.allowSha1)) {
     throw fail('algorithm', `signature algorithm ${signatureName ?? signatureOid} is not accepted`);
   }
+  checkAlgorithmParameters(signerInfo);
 
+  progress.check = 'attributes';
   await checkSignedAttributes(signerInfo, content, digestName);
-  await checkSignature(sd, now);
+  progress.check = 'signature';
+  await checkSignature(sd, signerInfo, now);
+  progress.check = 'certificate';
   checkSignerCertificate(signer, now);
+  progress.check = 'chain';
   const path = await checkChain(certificates, signer, options.trustAnchors ?? defaultTrustAnchors(), options.intermediates, now);
 
   const info = describeCertificate(signer);

@@ -130,3 +130,21 @@ export function buildDtbd(input: DtbdInput): Dtbd {
     `DTBD cannot fit even with a shortened service name (${fullMeasure.length} > ${fullMeasure.maxLength}); check the prefix`,
   );
 }
+
+/** The receipt's text per language (3.4): shown on the phone once the login went through. */
+export const RECEIPT_TEXTS: Readonly<Record<UserLang, string>> = {
+  EN: 'You are logged in.',
+  DE: 'Sie sind angemeldet.',
+  FR: 'Vous êtes connecté.',
+  IT: 'Accesso effettuato.',
+};
+
+/**
+ * The text of an MSS Receipt: like every text sent to the phone it starts with the AP's prefix
+ * (reference guide 2.1; without it Mobile ID answers fault 107) and keeps the DTBD's limits.
+ */
+export function buildReceiptText(input: { prefix: string; language: string | undefined }): string {
+  const text = `${input.prefix}${RECEIPT_TEXTS[userLangFor(input.language)]}`;
+  assertDtbd(text);
+  return text;
+}

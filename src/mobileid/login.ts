@@ -19,7 +19,7 @@ import { AppError } from '../errors.js';
 import type { CertificateStore } from './certificates.js';
 import type { MobileIdClient } from './client.js';
 import { verifyCmsSignature } from './cms.js';
-import { buildDtbd, userLangFor } from './dtbd.js';
+import { buildDtbd, buildReceiptText, userLangFor } from './dtbd.js';
 import { MobileIdError } from './errors.js';
 import { evaluateGeofence, type GeofenceThresholds } from './geofence.js';
 import { maskMsisdn, normaliseMsisdn } from './msisdn.js';
@@ -54,8 +54,8 @@ const SQL = {
        select expires_at from ${TABLE} where msisdn = $1 and status = 'pending' limit 1
      ), inserted as (
        insert into ${TABLE} (id, interaction_uid, client_id, msisdn, client_ip, locale, dtbd, transaction_code, ap_trans_id,
-                             signature_profile, geofence_policy, status, created_at, expires_at, next_poll_at)
-       select $7, $8, $9, $1, $2, $10, $11, $12, 'pending', $13, $14::jsonb, 'pending', $15, $16, $15
+                             signature_profile, method, geofence_policy, status, created_at, expires_at, next_poll_at)
+       select $7, $8, $9, $1, $2, $10, $11, $12, 'pending', $13, $17, $14::jsonb, 'pending', $15, $16, $15
        where (select n from by_number) < $4::int and (select n from by_ip) < $6::int and not exists (select 1 from pending)
        on conflict do nothing
        returning id
@@ -70,7 +70,8 @@ const SQL = {
   /** The requests Mobile ID accepted at the moment (batched: parallel arrays, one element per login). */
   accepted: statement(
     'mobileid_accepted',
-    `update ${TABLE} t set ap_trans_id = ($2::text[])[k.n], mssp_trans_id = ($3::text[])[k.n], signature_profile = ($4::text[])[k.n], expires_at = ($5::timestamptz[])[k.n]
+    `update ${TABLE} t set ap_trans_id = ($2::text[])[k.n], mssp_trans_id = ($3::text[])[k.n], signature_profile = ($4::text[])[k.n],
+                          method = ($6::text[])[k.n], expires_at = ($5::timestamptz[])[k.n]
        from uuid_keys($1::uuid[]) k
       where t.id = k.id`
   ),
@@ -167,6 +168,11 @@ export interface LoginSuccess {
   /** Location released with the `mobileid_location` scope; present when geofencing was asked. */
   location?: { country: string; accuracy: number; locationConfidence: number; deviceConfidence: number; timestamp: string } | undefined;
   signedAt: string;
+  /**
+   * The Levels of Trust whose geofencing thresholds the location met, added by the account step
+   * (src/interactions/mobileid.ts), which knows the levels and the client.
+   */
+  geofencedLevels?: string[] | undefined;
 }
 
 export interface LoginState {
@@ -177,6 +183,8 @@ export interface LoginState {
   transactionCode: string;
   method: MobileIdMethod;
   maskedMsisdn: string;
+  /** Mobile ID's id of the request, once it accepted it (for the receipt). */
+  msspTransId?: string | undefined;
   /** The page language the login was started in. */
   locale: string;
   expiresAt: Date;
@@ -198,6 +206,8 @@ interface Row {
   transaction_code: string;
   mssp_trans_id: string | null;
   signature_profile: string | null;
+  /** null until Mobile ID accepted the request (and in rows older than migration 013). */
+  method: MobileIdMethod | null;
   geofence_policy: GeofenceThresholds | string | null;
   next_poll_at: Date;
   status: 'pending' | 'signed' | 'completed' | 'failed';
@@ -208,8 +218,28 @@ interface Row {
 
 const parse = <T>(v: T | string | null): T | undefined => (v === null ? undefined : typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
-export function methodOfProfile(profile: string | undefined): MobileIdMethod {
-  return profile === SIGNATURE_PROFILES.app ? 'app' : 'sim';
+/**
+ * The method a signature profile forces: STK-LoA4 the SIM, Device-LoA4 the App. Any other
+ * (Any-LoA4, Any-Geofencing-LoA4, AuthProfile1, a profile Swisscom mapped for the AP such as
+ * `…/My-Custom-Profile`) does not say which one the person used.
+ */
+export function methodOfProfile(profile: string | null | undefined): MobileIdMethod | undefined {
+  if (profile === SIGNATURE_PROFILES.sim) return 'sim';
+  if (profile === SIGNATURE_PROFILES.app) return 'app';
+  return undefined;
+}
+
+/**
+ * The method a login used (reference guide 3.2.1.1): the profile Mobile ID answered with, else the
+ * profile we asked for, when it names one; else the only method the number has. When none of
+ * these tells, the App: the SIM's assurance (a hardware key) is never claimed without evidence.
+ */
+export function methodUsed(p: { answered?: (string | null | undefined)[]; requested: string; activeMethods: readonly MobileIdMethod[] }): MobileIdMethod {
+  for (const profile of [...(p.answered ?? []), p.requested]) {
+    const method = methodOfProfile(profile);
+    if (method) return method;
+  }
+  return p.activeMethods.length === 1 && p.activeMethods[0] === 'sim' ? 'sim' : 'app';
 }
 
 /** RFC 8176 values for what the person did: the SIM applet needs the PIN on a hardware key. */
@@ -224,8 +254,9 @@ function toState(row: Row): LoginState {
     interactionUid: row.interaction_uid,
     status: row.status,
     transactionCode: row.transaction_code,
-    method: methodOfProfile(row.signature_profile ?? undefined),
+    method: row.method ?? methodOfProfile(row.signature_profile) ?? 'app',
     maskedMsisdn: maskMsisdn(row.msisdn),
+    msspTransId: row.mssp_trans_id ?? undefined,
     locale: row.locale,
     expiresAt: row.expires_at,
     error: parse<LoginFailure>(row.error),
@@ -245,11 +276,6 @@ function failureOf(err: unknown): LoginFailure {
   return { code: 'internal_error', messageKey: 'mobileid.error.unavailable' };
 }
 
-/** Faults that end a login; anything else while polling (a lost connection) is retried next poll. */
-function isFinal(err: unknown): boolean {
-  return !(err instanceof MobileIdError && err.code === 'unavailable');
-}
-
 export interface StartLogin {
   interactionUid: string;
   clientId: string;
@@ -258,6 +284,8 @@ export interface StartLogin {
   locale: string;
   clientIp: string;
   geofence?: GeofenceThresholds | undefined;
+  /** The request's logger (with its request id); the service's otherwise. */
+  log?: LoginLog | undefined;
 }
 
 export interface LoginLog {
@@ -280,6 +308,7 @@ export class MobileIdLogins {
 
   /** Send the request to the phone. Throws AppError/MobileIdError with a user message key. */
   async start(p: StartLogin): Promise<LoginState> {
+    const log = p.log ?? this.log;
     const msisdn = normaliseMsisdn(p.phone, this.settings.defaultCountryCode);
     const now = new Date();
     const geofencing = p.geofence?.required === true;
@@ -295,6 +324,7 @@ export class MobileIdLogins {
       transaction_code: dtbd.transactionCode,
       mssp_trans_id: null,
       signature_profile: this.settings.signatureProfile,
+      method: null,
       geofence_policy: p.geofence ?? null,
       next_poll_at: now,
       status: 'pending',
@@ -313,22 +343,32 @@ export class MobileIdLogins {
         : geofencing && this.settings.signatureProfile === SIGNATURE_PROFILES.any
           ? SIGNATURE_PROFILES.anyGeofencing
           : this.settings.signatureProfile;
-      const method = methodOfProfile(signatureProfile);
+      // The SIM's (longer) time unless the App is certain to be asked.
+      const timeoutMethod = methodOfProfile(signatureProfile) ?? 'sim';
       const accepted = await this.client.signAsync({
         msisdn,
         dtbd: dtbd.text,
         userLang: dtbd.userLang,
         signatureProfile,
-        timeoutSeconds: TRANSACTION_TIMEOUT_SECONDS[method],
+        timeoutSeconds: TRANSACTION_TIMEOUT_SECONDS[timeoutMethod],
         ...(geofencing ? { geofencing: true } : {}),
       });
+      const method = methodUsed({ answered: [accepted.signatureProfile], requested: signatureProfile, activeMethods: profile.activeMethods });
       row.mssp_trans_id = accepted.msspTransId;
       row.signature_profile = accepted.signatureProfile ?? signatureProfile;
-      row.expires_at = this.expiry(now, method);
-      await this.batches.accepted.load({ id: row.id, apTransId: accepted.apTransId, msspTransId: accepted.msspTransId, signatureProfile: row.signature_profile, expiresAt: row.expires_at });
-      this.log.info({ login: row.id, msisdn: maskMsisdn(msisdn), method }, 'mobile id request sent');
+      row.method = method;
+      row.expires_at = this.expiry(now, timeoutMethod);
+      await this.batches.accepted.load({
+        id: row.id,
+        apTransId: accepted.apTransId,
+        msspTransId: accepted.msspTransId,
+        signatureProfile: row.signature_profile,
+        method,
+        expiresAt: row.expires_at,
+      });
+      log.info({ login: row.id, msisdn: maskMsisdn(msisdn), method }, 'mobile id request sent');
     } catch (err) {
-      await this.fail(row.id, failureOf(err));
+      await this.fail(row.id, failureOf(err), log);
       throw err;
     }
     return toState(row);
@@ -364,11 +404,12 @@ export class MobileIdLogins {
         row.geofence_policy === null ? null : JSON.stringify(row.geofence_policy),
         now,
         row.expires_at,
+        row.method,
       ]);
       const result = rows[0];
       if (result && Number(result.inserted) === 1) return;
       if (result && (Number(result.by_number) >= perNumber.max || Number(result.by_ip) >= perIp.max)) {
-        this.log.warn({ msisdn: maskMsisdn(row.msisdn), ip: p.clientIp }, 'mobile id rate limit reached');
+        (p.log ?? this.log).warn({ msisdn: maskMsisdn(row.msisdn), ip: p.clientIp }, 'mobile id rate limit reached');
         throw new AppError({
           code: 'rate_limited',
           status: 429,
@@ -397,14 +438,15 @@ export class MobileIdLogins {
    * account step stores it (`completedWrite`). Should that step fail, the login is still pending
    * and the next check asks Mobile ID again.
    */
-  async check(id: string, opts: { finishing?: boolean } = {}): Promise<LoginState> {
+  async check(id: string, opts: { finishing?: boolean; log?: LoginLog | undefined } = {}): Promise<LoginState> {
+    const log = opts.log ?? this.log;
     if (!isLoginId(id)) throw loginNotFound();
     const now = new Date();
     const row = await this.batches.polls.load(id);
     if (!row) throw loginNotFound();
     if (row.status !== 'pending') return toState(row);
     if (row.expires_at <= now) {
-      return this.settled(row, await this.fail(row.id, EXPIRED));
+      return this.settled(row, await this.fail(row.id, EXPIRED, log));
     }
     if (!row.claimed || !row.mssp_trans_id) return toState(row);
 
@@ -412,12 +454,20 @@ export class MobileIdLogins {
       const status = await this.client.status({ msspTransId: row.mssp_trans_id, msisdn: row.msisdn });
       if (status.state === 'outstanding') return toState(row);
       const finishing = opts.finishing === true;
-      const state = await this.settled(row, await this.complete(row, status, finishing));
+      const state = await this.settled(row, await this.complete(row, status, finishing, log));
       return finishing && state.status === 'signed' ? { ...state, account: row.account } : state;
     } catch (err) {
-      if (isFinal(err)) return this.settled(row, await this.fail(row.id, failureOf(err)));
-      this.log.warn({ login: id, code: (err as MobileIdError).code, detail: (err as MobileIdError).detail }, 'mobile id status query failed; will retry');
-      return toState(row);
+      // Every fault ends the login with its message; a fault 900 or a network error only after the
+      // client's one retry ("Mobile ID is unavailable"). The person can start again at once.
+      const why = err instanceof MobileIdError
+        ? { code: err.code, detail: err.detail }
+        : { error: err instanceof Error ? err.name : typeof err, detail: err instanceof Error ? err.message.slice(0, 200) : undefined };
+      // The person's own outcomes (cancelled, expired, PIN blocked…) are logged by `fail`; an outage,
+      // a malformed answer or a signature that does not verify is worth a warning.
+      if (!(err instanceof MobileIdError) || err.code === 'unavailable' || err.providerCode === undefined) {
+        log.warn({ login: id, ...why }, 'mobile id status check failed');
+      }
+      return this.settled(row, await this.fail(row.id, failureOf(err), log));
     }
   }
 
@@ -430,7 +480,7 @@ export class MobileIdLogins {
    * Verify the signature and keep the result (in the row returned, and in the table unless
    * `finishing`); undefined when the login was settled meanwhile.
    */
-  private async complete(row: Row, signed: SignatureCompleted, finishing: boolean): Promise<Row | undefined> {
+  private async complete(row: Row, signed: SignatureCompleted, finishing: boolean, log: LoginLog): Promise<Row | undefined> {
     const now = new Date();
     const verified = await verifyCmsSignature(signed.base64Signature, {
       expectedDtbd: row.dtbd,
@@ -445,18 +495,19 @@ export class MobileIdLogins {
     if (policy?.required) {
       const decision = evaluateGeofence(signed.geofencing, policy, now);
       if (!decision.ok) {
-        this.log.info({ login: row.id, reason: decision.reason, detail: decision.detail }, 'mobile id geofence refused');
+        log.info({ login: row.id, reason: decision.reason, detail: decision.detail }, 'mobile id geofence refused');
         return this.fail(row.id, {
           code: decision.reason,
           messageKey: decision.messageKey,
           adviceKey: decision.adviceKey,
           providerCode: decision.geofencingErrorCode,
-        });
+        }, log);
       }
       location = locationOf(signed.geofencing);
     }
-    const signatureProfile = row.signature_profile ?? SIGNATURE_PROFILES.any;
-    const method = methodOfProfile(signatureProfile);
+    // The status answer's profile, when it names a method, is the last word on it.
+    const signatureProfile = signed.signatureProfile ?? row.signature_profile ?? SIGNATURE_PROFILES.any;
+    const method = methodOfProfile(signed.signatureProfile) ?? row.method ?? methodOfProfile(row.signature_profile) ?? 'app';
     const result: LoginSuccess = {
       msisdn: row.msisdn,
       serial: verified.mobileIdSerial.toUpperCase(),
@@ -467,13 +518,21 @@ export class MobileIdLogins {
       signedAt: now.toISOString(),
     };
     const updated = finishing ? { ...row, status: 'signed' as const, result } : (await run<Row>(this.db, SQL.signed, [row.id, JSON.stringify(result), now])).rows[0];
-    this.log.info({ login: row.id, method }, 'mobile id signature verified');
-    if (this.settings.receipt && signed.msspTransId) {
-      this.client
-        .receipt({ msisdn: row.msisdn, msspTransId: signed.msspTransId, message: receiptText(row.locale), userLang: userLangFor(row.locale) })
-        .catch((err: unknown) => this.log.warn({ login: row.id, code: (err as MobileIdError).code }, 'mobile id receipt failed'));
-    }
+    log.info({ login: row.id, method }, 'mobile id signature verified');
     return updated;
+  }
+
+  /**
+   * The MSS Receipt (3.4), when configured: sent once the account step has taken the login (so
+   * never to a login refused there, and once per login), without waiting for the answer.
+   */
+  sendReceipt(state: LoginState, log: LoginLog = this.log): void {
+    if (!this.settings.receipt || !state.msspTransId || !state.result) return;
+    const message = buildReceiptText({ prefix: this.settings.dtbdPrefix, language: state.locale });
+    this.client
+      .receipt({ msisdn: state.result.msisdn, msspTransId: state.msspTransId, message, userLang: userLangFor(state.locale) })
+      .then(() => log.info({ login: state.id }, 'mobile id receipt sent'))
+      .catch((err: unknown) => log.warn({ login: state.id, code: (err as MobileIdError).code }, 'mobile id receipt failed'));
   }
 
   /**
@@ -485,9 +544,9 @@ export class MobileIdLogins {
   }
 
   /** The account step refused the login (e.g. a changed serial under the reject policy). */
-  async refuse(id: string, error: LoginFailure): Promise<void> {
+  async refuse(id: string, error: LoginFailure, log: LoginLog = this.log): Promise<void> {
     await run(this.db, SQL.refused, [id, JSON.stringify(error), new Date()]);
-    this.log.info({ login: id, code: error.code }, 'mobile id login refused');
+    log.info({ login: id, code: error.code }, 'mobile id login refused');
   }
 
   /** A completed login of this interaction: who logged in and how. */
@@ -498,9 +557,9 @@ export class MobileIdLogins {
   }
 
   /** End a pending login; the updated row, or undefined when it was no longer pending. */
-  private async fail(id: string, error: LoginFailure): Promise<Row | undefined> {
+  private async fail(id: string, error: LoginFailure, log: LoginLog = this.log): Promise<Row | undefined> {
     const { rows } = await run<Row>(this.db, SQL.fail, [id, JSON.stringify(error), new Date()]);
-    this.log.info({ login: id, code: error.code, providerCode: error.providerCode }, 'mobile id login failed');
+    log.info({ login: id, code: error.code, providerCode: error.providerCode }, 'mobile id login failed');
     return rows[0];
   }
 
@@ -521,6 +580,7 @@ interface Acceptance {
   apTransId: string;
   msspTransId: string | null;
   signatureProfile: string | null;
+  method: MobileIdMethod;
   expiresAt: Date;
 }
 
@@ -552,6 +612,7 @@ function loginBatches(db: Db, pollIntervalMs: number) {
       batch.map((a) => a.msspTransId),
       batch.map((a) => a.signatureProfile),
       batch.map((a) => a.expiresAt),
+      batch.map((a) => a.method),
     ]);
     return batch.map(() => undefined);
   }, BATCH_OPTIONS);
@@ -567,10 +628,6 @@ function locationOf(data: GeofencingData | undefined): LoginSuccess['location'] 
     deviceConfidence: data.deviceConfidence,
     timestamp: data.timestamp,
   };
-}
-
-function receiptText(locale: string): string {
-  return { de: 'Sie sind angemeldet.', fr: 'Vous êtes connecté.', it: 'Accesso effettuato.' }[locale] ?? 'You are logged in.';
 }
 
 /** A login whose time ran out before Mobile ID answered. */

@@ -11,12 +11,12 @@ import { localError, type MobileIdError } from './errors.js';
 const E164_MAX_DIGITS = 15;
 /** Shortest number we accept: a 1–3 digit country code plus a subscriber number. */
 const MIN_DIGITS = 8;
-/** Swiss numbers: `41` followed by exactly 9 digits (also the documented test numbers). */
-const NATIONAL_LENGTHS: Readonly<Record<string, number>> = { '41': 9 };
+/**
+ * Countries whose numbers have one length after the country code: Switzerland (`41` and 9 digits,
+ * also the documented test numbers), Liechtenstein (`423` and 7), the North American plan (`1` and 10).
+ */
+const NATIONAL_LENGTHS: Readonly<Record<string, number>> = { '41': 9, '423': 7, '1': 10 };
 const NATIONAL_LENGTH_LIST = Object.entries(NATIONAL_LENGTHS);
-
-/** The MSISDN form: digits only, country code first, within E.164's length. */
-const MSISDN = new RegExp(`^[1-9]\\d{${MIN_DIGITS - 1},${E164_MAX_DIGITS - 1}}$`);
 
 /** Separators people type inside phone numbers. */
 const SEPARATORS = /[\s\u00a0\u2000-\u200b\u202f.\-/()]/g;
@@ -27,18 +27,18 @@ function invalid(reason: string): MobileIdError {
 }
 
 /**
- * Normalise a phone number to the MSISDN form `41791234567`.
+ * Normalise a phone number as a person types it to the MSISDN form `41791234567`.
  *
- * Accepts `+41 79 123 45 67`, `+41 (0)79 123 45 67`, `0041791234567`, `41791234567`, and the
- * national form `079 123 45 67` (prefixed with `defaultCountryCode`). Anything else throws
- * MobileIdError `invalid_msisdn` (400), before anything is sent.
+ * Accepts the international form `+41 79 123 45 67` (also `+41 (0)79 123 45 67`), `0041791234567`,
+ * and the national form `079 123 45 67` (prefixed with `defaultCountryCode`). Digits without any
+ * prefix are taken only as a number of the default country written with its code
+ * (`41791234567`, as the documented test numbers are); `79 123 45 67` is not guessed at. Anything
+ * else throws MobileIdError `invalid_msisdn` (400), before anything is sent.
  */
 export function normaliseMsisdn(input: string, defaultCountryCode = '41'): string {
   if (!/^[1-9]\d{0,2}$/.test(defaultCountryCode)) {
     throw invalid('default country calling code must be 1 to 3 digits');
   }
-  // Already in MSISDN form (a stored number, checked again before each request to Mobile ID).
-  if (MSISDN.test(input) && !wrongNationalLength(input)) return input;
   const trimmed = input.trim();
   if (trimmed === '') throw invalid('empty');
   if (trimmed.length > 40) throw invalid('too long');
@@ -54,16 +54,34 @@ export function normaliseMsisdn(input: string, defaultCountryCode = '41'): strin
     digits = compact.slice(2);
   } else if (compact.startsWith('0')) {
     digits = defaultCountryCode + compact.slice(1);
-  } else {
+  } else if (compact.startsWith(defaultCountryCode) && NATIONAL_LENGTHS[defaultCountryCode] === compact.length - defaultCountryCode.length) {
     digits = compact;
+  } else {
+    throw invalid('without + or 00 and a country code, or a leading 0, the number is ambiguous');
   }
+  return assertMsisdn(digits);
+}
 
+/**
+ * Check a number already in MSISDN form (digits only, country code first, within E.164's length;
+ * a stored number, checked again before each request to Mobile ID) and return it.
+ */
+export function assertMsisdn(digits: string): string {
+  if (!/^\d+$/.test(digits)) throw invalid('not in MSISDN form (digits only)');
   if (!/^[1-9]/.test(digits)) throw invalid('country calling code cannot start with 0');
   if (digits.length < MIN_DIGITS) throw invalid('too short');
   if (digits.length > E164_MAX_DIGITS) throw invalid('longer than 15 digits (E.164)');
   const wrong = wrongNationalLength(digits);
   if (wrong) throw invalid(`numbers with country code +${wrong.cc} have ${wrong.nationalLength} digits after it`);
   return digits;
+}
+
+/**
+ * For the requests to Mobile ID: a number in MSISDN form (a stored one) is checked as it is,
+ * anything else is normalised as a person types it.
+ */
+export function toMsisdn(input: string, defaultCountryCode = '41'): string {
+  return /^[1-9]\d*$/.test(input) ? assertMsisdn(input) : normaliseMsisdn(input, defaultCountryCode);
 }
 
 /** The country whose numbers have another length than `digits`, if any. */

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import { z } from 'zod';
 
 import { ConfigError } from '../errors.js';
-import type { GeofenceThresholds } from './geofence.js';
+import { evaluateGeofence, type GeofenceThresholds } from './geofence.js';
+import type { GeofencingData } from './responses.js';
 
 const unit = z.number().min(0).max(1);
 export const geofenceThresholdsSchema = z.object({
@@ -67,4 +68,43 @@ export function geofenceFor(
     if (level?.geofencing?.required) return level.geofencing;
   }
   return undefined;
+}
+
+/** The location a login reported, as kept with the login (see LoginSuccess.location). */
+export interface ReportedLocation {
+  country: string;
+  accuracy: number;
+  locationConfidence: number;
+  deviceConfidence: number;
+  timestamp: string;
+}
+
+/**
+ * The Levels of Trust whose geofencing thresholds (the client's own, else the level's) a login's
+ * location met when it was reported (`at`). A level's check counts only for these, so a location
+ * checked against one level's limits never stands for another level with stricter ones.
+ */
+export function geofencedLevelsMet(
+  policy: MobileIdPolicy,
+  levels: readonly GeofencedLevel[],
+  clientId: string,
+  location: ReportedLocation | undefined,
+  at: Date,
+): string[] {
+  if (!location) return [];
+  const data: GeofencingData = {
+    kind: 'location',
+    country: location.country,
+    accuracyMeters: location.accuracy,
+    locationConfidence: location.locationConfidence,
+    deviceConfidence: location.deviceConfidence,
+    timestamp: location.timestamp,
+  };
+  const own = policy.clients.get(clientId);
+  return levels
+    .filter((level) => {
+      const thresholds = level.geofencing?.required ? (own ?? level.geofencing) : undefined;
+      return thresholds !== undefined && evaluateGeofence(data, thresholds, at).ok;
+    })
+    .map((level) => level.systemName);
 }

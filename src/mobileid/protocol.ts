@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 
 import { assertDtbd, USER_LANGS, type UserLang } from './dtbd.js';
 import { localError } from './errors.js';
-import { normaliseMsisdn } from './msisdn.js';
+import { toMsisdn } from './msisdn.js';
 
 /** REST paths relative to the base URL (section 2.2.2). */
 export const MSS_PATHS = {
@@ -263,7 +263,7 @@ export function buildSignatureRequest(header: RequestHeader, p: SignatureParams)
       MinorVersion: '2',
       AP_Info: apInfo(header),
       MSSP_Info: msspInfo(),
-      MobileUser: { MSISDN: normaliseMsisdn(p.msisdn) },
+      MobileUser: { MSISDN: toMsisdn(p.msisdn) },
       MessagingMode: mode,
       DataToBeSigned: { MimeType: 'text/plain', Encoding: 'UTF-8', Data: p.dtbd },
       TimeOut: String(timeout),
@@ -306,7 +306,7 @@ export function buildReceiptRequest(header: RequestHeader, p: ReceiptParams): Re
       AP_Info: apInfo(header),
       MSSP_Info: msspInfo(),
       MSSP_TransID: msspTransId(p.msspTransId),
-      MobileUser: { MSISDN: normaliseMsisdn(p.msisdn) },
+      MobileUser: { MSISDN: toMsisdn(p.msisdn) },
       ...(p.userAck
         ? {
             Status: {
@@ -334,7 +334,7 @@ export function buildProfileRequest(header: RequestHeader, msisdn: string, param
       MinorVersion: '0',
       AP_Info: apInfo(header),
       MSSP_Info: msspInfo(),
-      MobileUser: { MSISDN: normaliseMsisdn(msisdn) },
+      MobileUser: { MSISDN: toMsisdn(msisdn) },
       Params: params,
     },
   };

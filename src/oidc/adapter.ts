@@ -62,6 +62,7 @@ const subjectOf = (row: TokenRow): TokenSubjectRow => ({
   subject_account: row.subject_account ?? null,
   subject_verifications: row.subject_verifications ?? null,
   subject_serial: row.subject_serial ?? null,
+  subject_login: row.subject_login ?? null,
 });
 
 /** Models whose rows carry a grant id and whose grant is read right after them. */

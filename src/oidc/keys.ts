@@ -126,6 +126,49 @@ export async function loadJwks(db: Db, secret: string, now = new Date()): Promis
   return { keys };
 }
 
+/**
+ * The public JWKS: active keys first, then retired keys still published (verify only); the same
+ * keys, in the same form, as oidc-provider publishes from `loadJwks`.
+ */
+export async function publicJwks(db: Db, now = new Date()): Promise<{ keys: JWK[] }> {
+  const rows = (await db('signing_keys')
+    .select('public_jwk', 'retired_at')
+    .where((q) => q.whereNull('expires_at').orWhere('expires_at', '>=', now))
+    .orderByRaw('retired_at is not null, created_at desc')) as Pick<SigningKeyRow, 'public_jwk' | 'retired_at'>[];
+  const keys = rows.map((row) => {
+    const jwk = typeof row.public_jwk === 'string' ? (JSON.parse(row.public_jwk) as JWK) : row.public_jwk;
+    return row.retired_at ? { ...jwk, key_ops: ['verify'] } : jwk;
+  });
+  return { keys };
+}
+
+export interface LiveJwks {
+  /** The JWKS as last read (undefined until the first read succeeded). */
+  current(): { keys: JWK[] } | undefined;
+  /** Read it again now. */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * The JWKS every instance publishes, read again from the database every `intervalMs`: keys that a
+ * rotation created are published by every instance within that time, not only by the instances
+ * restarted since (which sign with them at once). A failed read keeps the last JWKS.
+ */
+export function liveJwks(db: Db, intervalMs: number, onError: (err: unknown) => void): LiveJwks {
+  let jwks: { keys: JWK[] } | undefined;
+  const refresh = async () => {
+    try {
+      jwks = await publicJwks(db);
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const timer = setInterval(() => void refresh(), intervalMs);
+  timer.unref();
+  return { current: () => jwks, refresh, stop: () => clearInterval(timer) };
+}
+
 export async function listKeys(db: Db): Promise<Pick<SigningKeyRow, 'kid' | 'alg' | 'created_at' | 'retired_at' | 'expires_at'>[]> {
   return db('signing_keys').select('kid', 'alg', 'created_at', 'retired_at', 'expires_at').orderBy('created_at', 'desc');
 }

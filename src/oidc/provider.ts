@@ -15,6 +15,7 @@ import { createAdapter } from './adapter.js';
 import { installHashedClientSecrets } from './clients.js';
 import { requestedAcrValues, selectVerifiedClaims } from '../qor/index.js';
 import { recordGrantLogin } from './grant-logins.js';
+import type { GrantLoginDetails } from './request-scope.js';
 import { asksForAhvNumber, CLAIMS, SCOPES } from './claims.js';
 import { ahvClaimAllowed, EXTRA_CLIENT_METADATA, minimumAcrOf } from './client-policy.js';
 
@@ -87,6 +88,8 @@ export function pageLocale(ctx: Context, config: Config) {
 function errorMessageKey(out: { error: string; error_description?: string | undefined }): string {
   const description = out.error_description ?? '';
   if (out.error === 'invalid_client') return 'error.invalid_client';
+  // A parameter left out (redirect_uri among them) makes an incomplete request, not an unregistered address.
+  if (/^missing required parameter/.test(description)) return 'error.invalid_request';
   if (out.error === 'invalid_redirect_uri' || /redirect_uri/.test(description)) return 'error.invalid_redirect_uri';
   // Before invalid_request, whose kind it is: a login resumed once more (the back button, a second
   // tab) or after its time, not a malformed request.
@@ -217,8 +220,8 @@ export function createProvider(opts: ProviderOptions): Provider {
         }
       }
       await grant.save();
-      const login = ctx.oidc.result?.login as { serial?: unknown } | undefined;
-      await recordGrantLogin(db, grant.jti, session.uid, login ? (typeof login.serial === 'string' ? login.serial : null) : undefined);
+      const login = ctx.oidc.result?.login as { serial?: unknown; details?: GrantLoginDetails } | undefined;
+      await recordGrantLogin(db, grant.jti, session.uid, login ? { serial: typeof login.serial === 'string' ? login.serial : null, details: login.details } : undefined);
       return grant;
     },
     findAccount: async (ctx, sub) => {

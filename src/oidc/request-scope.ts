@@ -22,10 +22,19 @@ export interface PendingUpsert {
 }
 
 /** The login behind a grant (src/oidc/grant-logins.ts), written with the grant. */
+/** What the login behind a grant proved besides its serial (src/oidc/grant-logins.ts). */
+export interface GrantLoginDetails {
+  /** The Levels of Trust whose geofencing thresholds the login's location met. */
+  geofencedLevels?: string[];
+  /** The location it reported (released with the `mobileid_location` scope). */
+  location?: { country: string; accuracy: number; locationConfidence: number; deviceConfidence: number; timestamp: string };
+}
+
 export interface PendingGrantLogin {
   grantId: string;
   sessionUid: string;
   serial: string | null;
+  details?: GrantLoginDetails;
   at: Date;
 }
 

@@ -208,7 +208,7 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
   const z: [string[], string[], number[]] = [[], [], []];
   /** Interactions each request ends. */
   const e: number[] = [];
-  const w: GrantLoginArrays = [[], [], [], [], []];
+  const w: GrantLoginArrays = [[], [], [], [], [], []];
   commits.forEach((commit, req) => {
     for (const c of commit.consumes) {
       x[0].push(c.model);

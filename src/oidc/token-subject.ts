@@ -10,19 +10,22 @@ import { accountFromRow, type Account, type AccountRow } from '../accounts/index
 import type { Db } from '../db/index.js';
 import { run, statement } from '../db/statements.js';
 import { verificationFromRow, type StoredVerification, type VerificationRow } from '../verification/repository.js';
-import { currentScope, keyOf } from './request-scope.js';
+import { currentScope, keyOf, type GrantLoginDetails } from './request-scope.js';
 
 export interface TokenSubject {
   account: Account;
   verifications: StoredVerification[];
   /** The serial of the grant's login; null when unknown (then no serial-bound verification counts). */
   serial: string | null;
+  /** What else the grant's login proved (geofenced levels, location); none when unknown. */
+  login: GrantLoginDetails;
 }
 
 export interface TokenSubjectRow {
   subject_account: AccountRow | string | null;
   subject_verifications: VerificationRow[] | string | null;
   subject_serial: string | null;
+  subject_login?: GrantLoginDetails | string | null;
 }
 
 const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
@@ -31,8 +34,10 @@ const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 function subjectColumns(accountId: string, grantId: string): string {
   return `select to_jsonb(a) as subject_account,
           coalesce((select jsonb_agg(to_jsonb(v) order by v.created_at) from verifications v where v.account_id = a.id), '[]'::jsonb) as subject_verifications,
-          (select serial from grant_logins gl where gl.grant_id = ${grantId}) as subject_serial
+          gl.serial as subject_serial,
+          gl.login as subject_login
      from accounts a
+     left join grant_logins gl on gl.grant_id = ${grantId}
     where a.id = case when ${accountId} ~* ${UUID} then (${accountId})::uuid end`;
 }
 
@@ -65,6 +70,7 @@ function fromRow(row: TokenSubjectRow | undefined): TokenSubject | undefined {
     account: accountFromRow(parsed(row.subject_account)),
     verifications: parsed(row.subject_verifications).map(verificationFromRow),
     serial: row.subject_serial,
+    login: row.subject_login ? parsed(row.subject_login) : {},
   };
 }
 

@@ -148,7 +148,15 @@ export interface TransportFailure {
   code: string;
   /** For the logs: `timeout`, `TLS failure` or `network error`, then the code in brackets. */
   detail: string;
+  /**
+   * The connection was never made (refused, no route, name not found, connect timeout), so the
+   * request cannot have reached the provider: safe to send again even when it is not idempotent.
+   */
+  notSent: boolean;
 }
+
+/** Error codes of a connection that was never established. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const KIND_TEXT: Record<TransportFailure['kind'], string> = { timeout: 'timeout', tls: 'TLS failure', network: 'network error' };
 
@@ -158,5 +166,5 @@ export function classifyTransportFailure(cause: unknown, tlsPattern: RegExp = TL
   const name = cause instanceof Error ? cause.name : '';
   const timedOut = name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code);
   const kind = timedOut ? 'timeout' : tlsPattern.test(`${code} ${cause instanceof Error ? cause.message : ''}`) ? 'tls' : 'network';
-  return { kind, code, detail: `${KIND_TEXT[kind]}${code ? ` (${code})` : ''}` };
+  return { kind, code, detail: `${KIND_TEXT[kind]}${code ? ` (${code})` : ''}`, notSent: NOT_CONNECTED.has(code) };
 }

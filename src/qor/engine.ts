@@ -189,7 +189,7 @@ export interface LoginState {
   verifications: readonly HeldVerification[];
   /** The level of the QoA this login reached. */
   qoaLevel: number;
-  /** Names of the additional checks this login passed, e.g. `geofencing`. */
+  /** The additional checks this login passed, e.g. `geofencing:<LoT>` (`geofencingCheck`). */
   passedChecks: ReadonlySet<string>;
 }
 
@@ -381,10 +381,16 @@ function judgeLot(index: CatalogueIndex, lot: LevelOfTrust, state: LoginState): 
   return reachable(weakest, state.verifications);
 }
 
+/**
+ * The check that a login's location met the geofencing thresholds of the Level of Trust
+ * `systemName`: one per level, since levels have thresholds of their own.
+ */
+export const geofencingCheck = (systemName: string): string => `geofencing:${systemName}`;
+
 /** The names of the checks a LoT requires (see `LevelOfTrustChecks`). */
 export function requiredChecks(lot: LevelOfTrust): string[] {
   const checks: string[] = [];
-  if (lot.checks.geofencing && lot.checks.geofencing.required !== false) checks.push('geofencing');
+  if (lot.checks.geofencing && lot.checks.geofencing.required !== false) checks.push(geofencingCheck(lot.systemName));
   return checks;
 }
 

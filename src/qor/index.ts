@@ -34,6 +34,7 @@ export {
   DEFAULT_VALIDITY,
   evaluateRequest,
   requiredChecks,
+  geofencingCheck,
   type Clauses,
   type HeldVerification,
   type VerificationContext,

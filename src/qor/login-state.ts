@@ -2,7 +2,7 @@
  * From a login and the user's verifications to what the engine and the tokens need: the login
  * state, the requested values of an authorization, `fulfilled_qors` and `arm_values`.
  */
-import { evaluateRequest, fulfilledQors, validVerifications, type PolicyRequest, type RequestEvaluation } from './engine.js';
+import { evaluateRequest, fulfilledQors, geofencingCheck, validVerifications, type PolicyRequest, type RequestEvaluation } from './engine.js';
 import { verifiedIdentityClaims } from './verified-claims.js';
 import type { PolicyCatalogue, Verification } from './model.js';
 
@@ -14,12 +14,15 @@ export interface LoginFacts {
   serial: string;
 }
 
-/** The QoA method and checks of a login, from its RFC 8176 amr values. */
-export function loginFactsFromAmr(amr: readonly string[] | undefined, serial: string): LoginFacts {
+/**
+ * The QoA method and checks of a login, from its RFC 8176 amr values and the Levels of Trust whose
+ * geofencing thresholds its location met (`geo` alone says only that a location was checked).
+ */
+export function loginFactsFromAmr(amr: readonly string[] | undefined, serial: string, geofencedLevels: readonly string[] = []): LoginFacts {
   const values = amr ?? [];
   return {
     qoaMethod: values.includes('hwk') ? 'mobileid-sim' : 'mobileid-app',
-    passedChecks: values.includes('geo') ? ['geofencing'] : [],
+    passedChecks: values.includes('geo') ? geofencedLevels.map(geofencingCheck) : [],
     serial,
   };
 }

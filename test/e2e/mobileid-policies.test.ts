@@ -117,6 +117,26 @@ describe(`geofencing for ${LOT_CH}`, () => {
     expect(Math.abs(Date.now() - Date.parse(timestamp))).toBeLessThan(60_000);
   });
 
+  it('says what the login a token stands for proved, not what a later login of the number did', async () => {
+    const msisdn = '41791230007';
+    const first = new Browser({ 'accept-language': 'en' });
+    let waiting = await submitPhone(server, first, await rp.begin(first, { acr_values: LOT_CH, scope: 'openid phone mobileid_location' }), msisdn);
+    await phone(server).approve(msisdn, { country: 'LI', accuracy: 25, locationConfidence: 0.9, deviceConfidence: 0.9 });
+    const swiss = await redeem(rp, await waitForResult(server, first, waiting));
+    expect(swiss.claims()!.arm_values).toEqual([LOT_CH]);
+
+    // The same number again, for no Level of Trust: no location is asked for or reported.
+    const second = new Browser({ 'accept-language': 'en' });
+    waiting = await submitPhone(server, second, await rp.begin(second, { scope: 'openid phone mobileid_location' }), msisdn);
+    await phone(server).approve(msisdn);
+    const plain = await redeem(rp, await waitForResult(server, second, waiting));
+
+    const firstInfo = await oidc.fetchUserInfo(rp.config, swiss.access_token, swiss.claims()!.sub);
+    expect(firstInfo.mobileid_location).toMatchObject({ country: 'LI', accuracy: 25 });
+    const secondInfo = await oidc.fetchUserInfo(rp.config, plain.access_token, plain.claims()!.sub);
+    expect(secondInfo.mobileid_location).toBeUndefined();
+  });
+
   it('does not ask for or release a location when no Level of Trust requires it', async () => {
     const msisdn = '41791230006';
     const browser = new Browser();

@@ -26,6 +26,7 @@ export interface TestServerOptions {
   verificationMethods?: VerificationMethod[];
   /** Where the server logs (default: nowhere, or TEST_LOG_LEVEL to stdout). */
   log?: Logger;
+  jwksRefreshMs?: number;
 }
 
 export async function startTestServer(opts: TestServerOptions): Promise<RunningServer> {
@@ -44,6 +45,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<RunningS
     db: opts.db,
     log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...(opts.verificationMethods ? { verificationMethods: opts.verificationMethods } : {}),
+    ...(opts.jwksRefreshMs ? { jwksRefreshMs: opts.jwksRefreshMs } : {}),
   });
 }
 

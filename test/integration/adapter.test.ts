@@ -180,7 +180,7 @@ describe('token reads and writes batched across requests', () => {
     await db.raw('analyze oidc_payloads');
     const none = (n: number) => Array(n).fill(`'{}'`);
     const cases = [
-      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, ...none(9)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
+      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, ...none(10)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
       ['plan_find', TOKEN_STATEMENTS.findWithSubject.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using oidc_payloads_uid/]],
       ['plan_find_login', TOKEN_STATEMENTS.findWithLoginSubject.text, [`'{Session,Interaction}'`, `'{Session4,Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using accounts_pkey/]],
       ['plan_find_plain', TOKEN_STATEMENTS.find.text, [`'{Interaction}'`, `'{Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/]],
@@ -388,12 +388,15 @@ describe('the login behind each grant', () => {
     const Grants = new (createAdapter(db))('Grant');
     await Grants.upsert('g1', { jti: 'g1', accountId: 'a1', clientId: 'c1' }, 600);
     await Grants.upsert('g2', { jti: 'g2', accountId: 'a1', clientId: 'c2' }, 600);
-    await recordGrantLogin(db, 'g1', 'session-1', 'SERIAL-A');
-    // A second client in the same session, without a new login: the session's serial.
+    const details = { geofencedLevels: ['urn:lot:ch'], location: { country: 'CH', accuracy: 20, locationConfidence: 0.9, deviceConfidence: 0.8, timestamp: '2026-11-24T10:00:00Z' } };
+    await recordGrantLogin(db, 'g1', 'session-1', { serial: 'SERIAL-A', details });
+    // A second client in the same session, without a new login: the session's serial and details.
     await recordGrantLogin(db, 'g2', 'session-1', undefined);
     expect(await serialOfGrant('g2')).toBe('SERIAL-A');
-    // A new login renews the grant with its own serial; single sign-on later does not change it.
-    await recordGrantLogin(db, 'g1', 'session-1', 'SERIAL-B');
+    const inherited = (await db('grant_logins').where({ grant_id: 'g2' }).first('login')) as { login: unknown };
+    expect(typeof inherited.login === 'string' ? JSON.parse(inherited.login) : inherited.login).toEqual(details);
+    // A new login renews the grant with its own serial and details; single sign-on later does not change it.
+    await recordGrantLogin(db, 'g1', 'session-1', { serial: 'SERIAL-B' });
     await recordGrantLogin(db, 'g1', 'session-1', undefined);
     expect(await serialOfGrant('g1')).toBe('SERIAL-B');
     expect(await serialOfGrant('unknown')).toBeNull();

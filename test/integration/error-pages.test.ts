@@ -50,6 +50,15 @@ describe('error pages at the authorization endpoint', () => {
     expect(html).not.toContain('https://evil.example/cb');
   });
 
+  it('explains a missing redirect_uri as an incomplete request, not as an unregistered address', async () => {
+    const res = await fetch(authUrl({ client_id: clientId, response_type: 'code', ui_locales: 'de' }), { redirect: 'manual' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+    const html = await res.text();
+    expect(html).toContain('Die Anmeldeanfrage des Dienstes ist unvollständig oder ungültig');
+    expect(html).not.toContain('nicht registrierte Adresse');
+  });
+
   it('sends a missing response_type back to the registered redirect_uri with iss (RFC 9207)', async () => {
     const res = await fetch(authUrl({ client_id: clientId, redirect_uri: redirectUri, state: 'xyz' }), { redirect: 'manual' });
     expect(res.status).toBe(303);
@@ -95,5 +104,24 @@ describe('error pages at the authorization endpoint', () => {
     expect(html).toContain('Mit Mobile ID anmelden');
     expect(html).toContain('Example RP');
     expect(html).toMatch(/name="csrf" value="[\w-]{20,}"/);
+  });
+});
+
+describe('a path nobody serves', () => {
+  it('answers 404 with a translated page, or JSON when asked for', async () => {
+    const page = await fetch(`${server.url}/nowhere/at-all`, { headers: { 'accept-language': 'fr', accept: 'text/html' } });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await page.text()).toContain('Cette page n&#39;existe pas.');
+    const json = await fetch(`${server.url}/nowhere`, { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(404);
+    expect(await json.json()).toEqual({ error: 'not_found', message: 'This page does not exist.' });
+  });
+
+  it('leaves the answers of the endpoints alone', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const discovery = await fetch(`${server.url}/.well-known/openid-configuration`);
+    expect(discovery.status).toBe(200);
   });
 });

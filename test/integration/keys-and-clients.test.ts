@@ -89,6 +89,40 @@ describe('signing keys and clients in the database', () => {
     expect(published.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
   });
 
+  it('publishes the keys of a rotation on every instance within the refresh time, also on one not restarted yet', async () => {
+    await server.close();
+    await server.db.destroy();
+    server = await startTestServer({ db: tdb.open(), port, env, jwksRefreshMs: 200 });
+    const { client_id, client_secret } = await registerClient(server.provider, server.db, { client_name: 'API caller 2', grant_types: ['client_credentials'] });
+    const oldKids = ((await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+
+    await rotateKeys(server.db, env.KEY_ENCRYPTION_KEY, 3600);
+    // A second instance of the same service, started after the rotation: it signs with the new keys.
+    // (On the same database connection: the embedded database serves one instance at a time.)
+    const other = await startTestServer({ db: server.db, port: await freePort(), env: { ...env, ISSUER: server.url }, jwksRefreshMs: 200 });
+    try {
+      const res = await fetch(`${other.url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${client_id}:${client_secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }),
+      });
+      const { access_token } = (await res.json()) as { access_token: string };
+      expect(oldKids).not.toContain(decodeProtectedHeader(access_token).kid);
+
+      await new Promise((r) => setTimeout(r, 600));
+      // The instance started before the rotation publishes the new keys too (and still the old ones).
+      const published = ((await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      expect(published).toEqual(expect.arrayContaining([...oldKids, decodeProtectedHeader(access_token).kid]));
+      const viaFirst = createRemoteJWKSet(new URL(`${server.url}/jwks`));
+      await expect(jwtVerify(access_token, viaFirst, { issuer: server.url, audience: API })).resolves.toBeDefined();
+      // Also to a browser (CORS): the provider answers, with the same keys.
+      const cors = await fetch(`${server.url}/jwks`, { headers: { origin: 'https://rp.example.ch' } });
+      expect(((await cors.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual(published);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('drops a retired key from the JWKS once its tokens have expired', async () => {
     const kids = (await server.db('signing_keys').whereNotNull('retired_at').pluck('kid')) as string[];
     expect(kids.length).toBeGreaterThan(0);

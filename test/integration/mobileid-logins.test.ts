@@ -136,7 +136,7 @@ describe('asking for the state of a pending login', () => {
   it('asks Mobile ID at most once per poll interval, however many callers ask at once', async () => {
     const { client, calls } = mobileId();
     // Three instances (each batches its own callers), ten callers in all.
-    const instances = Array.from({ length: 3 }, () => new MobileIdLogins(db, client, { ...settings(), pollIntervalMs: 300 }, quiet));
+    const instances = Array.from({ length: 3 }, () => new MobileIdLogins(db, client, { ...settings(), pollIntervalMs: 1000 }, quiet));
     const logins = instances[0]!;
     const everyone = (id: string) => Promise.all(Array.from({ length: 10 }, (_, i) => instances[i % 3]!.check(id)));
     const { id } = await logins.start(start('+41 79 400 00 10'));
@@ -145,7 +145,7 @@ describe('asking for the state of a pending login', () => {
     expect(calls.status).toBe(1);
     await everyone(id);
     expect(calls.status).toBe(1);
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1050));
     await everyone(id);
     expect(calls.status).toBe(2);
     const [row] = (await db('mobileid_transactions').where({ id })) as { polls: number }[];
@@ -213,6 +213,26 @@ describe('asking for the state of a pending login', () => {
     await expect(logins.check(id)).resolves.toMatchObject({ status: 'failed', error: { code: 'expired_transaction' } });
     expect(calls.status).toBe(0);
     await expect(logins.check('not-a-login')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('ends a login with "Mobile ID is unavailable" when the status query failed again after its retry', async () => {
+    const { client } = mobileId();
+    let statusCalls = 0;
+    const failing = Object.assign(Object.create(client) as MobileIdClient, {
+      async status(): Promise<StatusResult> {
+        statusCalls += 1;
+        throw new MobileIdError({ code: 'unavailable', status: 503, messageKey: 'mobileid.error.unavailable', detail: 'status: failed twice; last: network error (ECONNRESET)' });
+      },
+    });
+    const warnings: object[] = [];
+    const logins = new MobileIdLogins(db, failing, settings(), { info() {}, warn: (o: object) => warnings.push(o) });
+    const { id } = await logins.start(start('+41 79 400 00 31'));
+    await expect(logins.check(id)).resolves.toMatchObject({ status: 'failed', error: { code: 'unavailable', messageKey: 'mobileid.error.unavailable' } });
+    expect(statusCalls).toBe(1);
+    expect(warnings).toContainEqual(expect.objectContaining({ login: id, code: 'unavailable' }));
+    // Over: the next check reads the stored outcome and asks nobody.
+    await expect(logins.check(id)).resolves.toMatchObject({ status: 'failed' });
+    expect(statusCalls).toBe(1);
   });
 });
 

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { loadConfig } from '../../src/config.js';
+
 /** The Node options before the entry point of a command line (`node`/`tsx` options). */
 function nodeOptions(words: string[]): string[] {
   return words.slice(1).filter((w) => w.startsWith('-'));
@@ -18,5 +20,30 @@ describe('start commands', () => {
     expect(nodeOptions(pkg.scripts.start!.split(/\s+/))).toEqual(nodeOptions(prod));
     expect(dockerCmd).toBeDefined();
     expect(JSON.parse(dockerCmd!)).toEqual(prod);
+  });
+
+  it('docker compose sets every variable the production configuration requires, and says which to export', () => {
+    const compose = fs.readFileSync('docker-compose.yml', 'utf8');
+    const block = /^ {2}login:\n[\s\S]*?^ {4}environment:\n((?: {6}.+\n)+)/m.exec(compose)?.[1];
+    expect(block).toBeDefined();
+    const required: string[] = [];
+    const env = Object.fromEntries(
+      block!.trim().split('\n').map((line) => {
+        const [, key, raw] = /^\s*([A-Z0-9_]+):\s*(.*)$/.exec(line)!;
+        const value = raw!.replace(/^"(.*)"$/, '$1');
+        const mustSet = /^\$\{([A-Z0-9_]+):\?[^}]*\}$/.exec(value);
+        if (mustSet) {
+          required.push(mustSet[1]!);
+          return [key!, 'x'.repeat(48)];
+        }
+        return [key!, value.replace(/^\$\{[A-Z0-9_]+:-([^}]*)\}$/, '$1')];
+      }),
+    ) as Record<string, string>;
+    expect(env.NODE_ENV).toBe('production');
+    expect(required).toEqual(expect.arrayContaining(['KEY_ENCRYPTION_KEY', 'COOKIE_SECRETS', 'MOBILEID_AP_ID']));
+    expect(() => loadConfig(env)).not.toThrow();
+    // The comment at the top shows the command with every variable that must be set.
+    const header = compose.split('\nservices:')[0]!;
+    for (const name of required) expect(header).toContain(`${name}=`);
   });
 });

@@ -9,7 +9,7 @@ import type { Router } from '@koa/router';
 import { normaliseBasePath, routerAt } from '../shared/router.js';
 import { simulatorDataDir } from '../shared/storage.js';
 import { AccountStore, type Method } from './accounts.js';
-import { DEFAULT_PENDING_TIMEOUT_MS } from './constants.js';
+import { DEFAULT_PENDING_TIMEOUT_MS, PROFILE } from './constants.js';
 import { mountPhoneRoutes } from './phone-routes.js';
 import { VirtualPhone } from './phone.js';
 import { loadOrCreatePki } from './pki.js';
@@ -29,6 +29,12 @@ export interface MobileIdSimulatorOptions {
   dtbdPrefix?: string | undefined;
   /** How long a request waits for the person: 80 s (SIM) / 40 s (App) by default. */
   pendingTimeoutMs?: { sim: number; app: number } | undefined;
+  /**
+   * The signature profile the answers name per method: STK-LoA4 (SIM) and Device-LoA4 (App),
+   * unless Swisscom configured a mapping for the AP (reference guide 3.2.1.1), e.g.
+   * `http://mid.swisscom.ch/My-Custom-Profile` as in the recorded App2App answers.
+   */
+  reportedProfiles?: Partial<Record<Method, string>> | undefined;
   /** Clock (tests). */
   now?: (() => Date) | undefined;
   /** Path prefix of every route, e.g. "/simulators/mobileid"; "" by default. */
@@ -60,6 +66,7 @@ export async function createMobileIdSimulator(opts: MobileIdSimulatorOptions = {
     transactions: new TransactionStore(now),
     now,
     pendingTimeoutMs,
+    reportedProfiles: { sim: PROFILE.STK, app: PROFILE.DEVICE, ...opts.reportedProfiles },
   };
   const service = new MobileIdService(state, {
     apId: opts.apId,

@@ -244,7 +244,8 @@ export function parseReceiptRequest(body: unknown, ctx: ValidationContext): Rece
   const ap = parseApInfo(req, name, ctx);
   const msspTransId = requireString(req, 'MSSP_TransID', 'MSSP_TransID');
   const msisdn = parseMobileUser(req, name);
-  const message = checkText(requireObject(req, 'Message', 'Message'), 'Message', undefined);
+  // Every text shown on the phone carries the AP's prefix (reference guide 2.1), receipts too.
+  const message = checkText(requireObject(req, 'Message', 'Message'), 'Message', ctx.dtbdPrefix);
 
   let userAck = false;
   let language: string | undefined;

@@ -79,7 +79,7 @@ export class MobileIdService {
         dtbd: req.dtbd,
         userLang: req.userLang,
         method: resolved.method,
-        signatureProfile: resolved.profile,
+        signatureProfile: this.state.reportedProfiles[resolved.method],
         geofencingRequested: req.geofencing,
         mode: req.mode,
         timeoutMs: Math.min(methodTimeout, (req.timeoutSeconds ?? Infinity) * 1000),

@@ -12,6 +12,8 @@ export interface SimulatorState {
   now: () => Date;
   /** How long a request waits for the person, per method. */
   pendingTimeoutMs: Record<Method, number>;
+  /** The signature profile the answers name per method (an AP's profile mapping). */
+  reportedProfiles: Record<Method, string>;
 }
 
 /** The person confirmed: sign the DTBD with the number's current key and end the transaction. */

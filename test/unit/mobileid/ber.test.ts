@@ -7,7 +7,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { describe, expect, it } from 'vitest';
 
-import { oidString, outlineSignedData } from '../../../src/mobileid/ber.js';
+import { berProblem, certificateProblem, derProblem, ecdsaSignatureProblem, oidString, outlineSignedData } from '../../../src/mobileid/ber.js';
 import { fixtureCms, issue, signCms } from './helpers.js';
 
 const bytes = (name: string) => new Uint8Array(Buffer.from(fixtureCms(name), 'base64'));
@@ -67,6 +67,7 @@ describe('outlineSignedData', () => {
     const content = sd.encapContentInfo.eContent;
     return {
       version: sd.version,
+      digestAlgorithms: sd.digestAlgorithms.map(algorithm),
       contentType: sd.encapContentInfo.eContentType,
       content: content ? hex(content.getValue()) : undefined,
       signers: sd.signerInfos.map((si) => {
@@ -90,6 +91,7 @@ describe('outlineSignedData', () => {
     const algorithm = (a: { oid: string; parameters: Uint8Array | undefined }) => ({ oid: a.oid, parameters: a.parameters && hex(a.parameters) });
     return {
       ...plain,
+      digestAlgorithms: plain.digestAlgorithms.map(algorithm),
       content: plain.content && hex(plain.content),
       signers: plain.signers.map((s) => ({
         ...s,
@@ -148,5 +150,94 @@ describe('outlineSignedData', () => {
     expect(oidString(new Uint8Array([]))).toBeUndefined();
     expect(oidString(new Uint8Array([0x2a, 0x86]))).toBeUndefined();
     expect(oidString(new Uint8Array([0x2a, 0x80, 0x01]))).toBeUndefined();
+  });
+});
+
+describe('berProblem, derProblem', () => {
+  const of = (...b: number[]) => new Uint8Array(b);
+
+  it.each(RECORDED)('find nothing wrong with %s, and derProblem nothing with its certificates', (name) => {
+    const der = bytes(name);
+    expect(berProblem(der)).toBeUndefined();
+    const certificates = outlineSignedData(der)!.certificates;
+    expect(certificates.length).toBeGreaterThan(0);
+    for (const cert of certificates) {
+      expect(derProblem(cert)).toBeUndefined();
+      expect(certificateProblem(cert)).toBeUndefined();
+    }
+  });
+
+  it('accept BER indefinite lengths and constructed strings; derProblem does not', () => {
+    const indefinite = of(0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00);
+    const segmented = of(0x24, 0x06, 0x04, 0x01, 0x61, 0x04, 0x01, 0x62);
+    expect(berProblem(indefinite)).toBeUndefined();
+    expect(berProblem(segmented)).toBeUndefined();
+    expect(derProblem(indefinite)).toMatch(/^indefinite length/);
+    expect(derProblem(segmented)).toMatch(/^constructed encoding of a primitive type/);
+    expect(berProblem(of(0x01, 0x01, 0x01))).toBeUndefined();
+    expect(derProblem(of(0x01, 0x01, 0x01))).toMatch(/^malformed BOOLEAN/);
+  });
+
+  it.each([
+    ['nothing', of(), /^element cut short/],
+    ['bytes after the end', of(0x05, 0x00, 0x00), /^1 bytes after the end \(byte 2\)/],
+    ['a length beyond the enclosing element', of(0x30, 0x03, 0x02, 0x02, 0x01), /^length beyond the enclosing element \(byte 2\)/],
+    ['a length not in its shortest form', of(0x30, 0x81, 0x03, 0x02, 0x01, 0x01), /^length not in its shortest form/],
+    ['a length with a leading zero', of(0x04, 0x82, 0x00, 0x01, 0x61), /^length not in its shortest form/],
+    ['a length of five octets', of(0x04, 0x85, 0, 0, 0, 0, 1, 0x61), /^length of more than four octets/],
+    ['an indefinite length on a primitive', of(0x04, 0x80, 0x61, 0x00, 0x00), /^indefinite length/],
+    ['an indefinite length without end-of-contents', of(0x30, 0x80, 0x05, 0x00), /^no end-of-contents/],
+    ['end-of-contents in a definite length', of(0x30, 0x02, 0x00, 0x00), /^end-of-contents out of place \(byte 2\)/],
+    ['end-of-contents with a length', of(0x30, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00), /^end-of-contents out of place/],
+    ['a high tag number', of(0x1f, 0x81, 0x00, 0x00), /^high tag number/],
+    ['a primitive SEQUENCE', of(0x10, 0x00), /^primitive SEQUENCE or SET/],
+    ['a constructed INTEGER', of(0x22, 0x03, 0x02, 0x01, 0x01), /^constructed encoding of a primitive type/],
+    ['an INTEGER with a needless leading zero', of(0x02, 0x02, 0x00, 0x01), /^INTEGER not in its shortest form/],
+    ['an INTEGER with a needless leading FF', of(0x02, 0x02, 0xff, 0x80), /^INTEGER not in its shortest form/],
+    ['an empty INTEGER', of(0x02, 0x00), /^INTEGER not in its shortest form/],
+    ['a NULL with contents', of(0x05, 0x01, 0x00), /^NULL with contents/],
+    ['an OBJECT IDENTIFIER cut in a subidentifier', of(0x06, 0x02, 0x2a, 0x86), /^malformed OBJECT IDENTIFIER/],
+    ['an OBJECT IDENTIFIER with a padded subidentifier', of(0x06, 0x03, 0x2a, 0x80, 0x01), /^malformed OBJECT IDENTIFIER/],
+    ['a BIT STRING with eight unused bits', of(0x03, 0x02, 0x08, 0x00), /^malformed BIT STRING/],
+    ['an empty BIT STRING with unused bits', of(0x03, 0x01, 0x01), /^malformed BIT STRING/],
+  ])('refuse %s', (_what, encoding, problem) => {
+    expect(berProblem(encoding)).toMatch(problem);
+  });
+
+  it('refuse nesting deeper than a signature needs', () => {
+    let nested = of(0x05, 0x00);
+    for (let i = 0; i < 40; i++) nested = of(0x30, 0x80, ...nested, 0x00, 0x00);
+    expect(berProblem(nested)).toMatch(/^nested too deeply/);
+  });
+});
+
+describe('certificateProblem, ecdsaSignatureProblem', () => {
+  const der = bytes('postman-2024-ec-rubin4-sign.b64');
+  const [user] = outlineSignedData(der)!.certificates;
+
+  it('refuses an outer signatureAlgorithm other than the one inside tbsCertificate, and unused bits', () => {
+    const cert = new Uint8Array(user!);
+    // MGF1's hash in the outer RSASSA-PSS parameters (the certificate starts at byte 83 of the CMS).
+    const changed = cert.slice();
+    changed[950 - 83] = changed[950 - 83]! ^ 0x01;
+    expect(certificateProblem(changed)).toMatch(/^signatureAlgorithm is not the signature algorithm of tbsCertificate/);
+    const unused = cert.slice();
+    unused[962 - 83] = 0x01;
+    expect(certificateProblem(unused)).toBe('the signature has unused bits');
+    const keyBits = cert.slice();
+    keyBits[444 + 2 - 83] = 0x01;
+    expect(certificateProblem(keyBits)).toBe('the public key is not a BIT STRING without unused bits');
+    expect(certificateProblem(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]))).toMatch(/^not a SEQUENCE of tbsCertificate/);
+  });
+
+  it('reads the ECDSA-Sig-Value of the real signature, and refuses a negative or trailing one', () => {
+    const signature = outlineSignedData(der)!.plain!.signers[0]!.signature;
+    expect(ecdsaSignatureProblem(signature)).toBeUndefined();
+    const negative = signature.slice();
+    expect(negative[4]).toBe(0x00);
+    negative[4] = 0x80;
+    expect(ecdsaSignatureProblem(negative)).toBe('r or s is negative');
+    expect(ecdsaSignatureProblem(new Uint8Array([...signature, 0x00]))).toMatch(/bytes after the end/);
+    expect(ecdsaSignatureProblem(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]))).toBe('not a SEQUENCE of two INTEGERs');
   });
 });

@@ -203,6 +203,26 @@ describe('MobileIdClient against a local MSSP', () => {
     expect(e).toMatchObject({ code: 'unavailable', status: 503 });
   });
 
+  it('does not send an MSS Signature again after a timeout or a dropped connection: it may have reached the phone', async () => {
+    for (const reply of ['hang', 'destroy'] as const) {
+      const mssp = await fakeMssp(() => reply);
+      const e = await rejection(client({ baseUrl: mssp.baseUrl, requestTimeoutMs: 150 }).signAsync({ msisdn: '41700092501', dtbd: DTBD, userLang: 'EN' }));
+      expect(e).toMatchObject({ code: 'unavailable', status: 503, messageKey: 'mobileid.error.unavailable' });
+      expect(mssp.seen, reply).toHaveLength(1);
+    }
+  });
+
+  it('sends an MSS Signature again when the connection was never made', async () => {
+    const probe = await fakeMssp(() => ({ status: 200, json: {} }));
+    const port = new URL(probe.baseUrl).port;
+    for (const s of servers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
+    const events: MobileIdClientEvent[] = [];
+    const e = await rejection(client({ baseUrl: `http://127.0.0.1:${port}`, onEvent: (ev) => events.push(ev) }).signAsync({ msisdn: '41700092501', dtbd: DTBD, userLang: 'EN' }));
+    expect(e).toMatchObject({ code: 'unavailable', status: 503 });
+    expect(e.detail).toMatch(/ECONNREFUSED/);
+    expect(events.filter((ev) => ev.type === 'retry')).toHaveLength(1);
+  });
+
   it('retries an HTTP 503 from a proxy once', async () => {
     const mssp = await fakeMssp(() => ({ status: 503, raw: '<html>busy</html>' }));
     expect((await rejection(client({ baseUrl: mssp.baseUrl }).profile('41791234567'))).code).toBe('unavailable');

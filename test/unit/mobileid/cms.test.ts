@@ -1,3 +1,4 @@
+import * as pkijs from 'pkijs';
 import { describe, expect, it } from 'vitest';
 
 import { CertificateStore, defaultTrustAnchors } from '../../../src/mobileid/certificates.js';
@@ -184,6 +185,86 @@ describe('tampered copies of the real signature', () => {
   });
 });
 
+describe('what no signature covers, in the real signature (see cms-bit-flips.test.ts for every bit)', () => {
+  const der = fixtureBytes('cms/postman-2024-ec-rubin4-sign.der');
+  /** A copy with `mask` flipped at `offset`, after checking the byte there is `was`. */
+  const flipped = (offset: number, was: number, mask = 0x01): string => {
+    expect(der[offset], `byte ${offset}`).toBe(was);
+    const copy = Buffer.from(der);
+    copy[offset] = was ^ mask;
+    return b64(copy);
+  };
+
+  it('a NULL given a length (byte 6714): a format error, where asn1js threw a plain Error ("Wrong input string for conversion")', async () => {
+    const e = await expectInvalid(verifyCmsSignature(flipped(6714, 0x00), postman()), /^format: not well-formed BER/);
+    expect(e).toBeInstanceOf(MobileIdError);
+  });
+
+  it('well-formed BER that asn1js cannot read (a GeneralizedTime of binary bytes in the signed attributes): a format error', async () => {
+    // The random nonce's OCTET STRING (6759: 04 08 ...) tagged as a GeneralizedTime instead.
+    const copy = Buffer.from(der);
+    expect(copy[6759]).toBe(0x04);
+    copy[6759] = 0x18;
+    await expectInvalid(verifyCmsSignature(b64(copy), postman()), /^format: SignedData cannot be parsed \(Wrong input string for conversion\)/);
+  });
+
+  it('the end-of-contents octets and anything after them must be exact', async () => {
+    for (const at of [6907, 6909, 6911]) await expectInvalid(verifyCmsSignature(flipped(at, 0x00), postman()), /^format: not well-formed BER/);
+    await expectInvalid(verifyCmsSignature(b64(Buffer.concat([der, Buffer.of(0)])), postman()), /^format: not well-formed BER: 1 bytes after the end/);
+    await expectInvalid(verifyCmsSignature(b64(der.subarray(0, der.length - 2)), postman()), /^format: not well-formed BER/);
+  });
+
+  it('a length that asn1js reads past (the intermediate certificate, byte 1477): a format error', async () => {
+    await expectInvalid(verifyCmsSignature(flipped(1477, 0x09), postman()), /^format: not well-formed BER/);
+  });
+
+  it('the versions must fit the SignerIdentifier (issuerAndSerialNumber: 1)', async () => {
+    await expectInvalid(verifyCmsSignature(flipped(6529, 0x01), postman()), /^format: SignerInfo version 0 does not fit its issuerAndSerialNumber/);
+    await expectInvalid(verifyCmsSignature(flipped(19, 0x01), postman()), /^format: SignedData version 0 does not fit its SignerInfo/);
+  });
+
+  it('digestAlgorithms must name the signer\'s digest algorithm', async () => {
+    // The last byte of the OID sha256 (2.16.840.1.101.3.4.2.1) in digestAlgorithms.
+    await expectInvalid(verifyCmsSignature(flipped(34, 0x01), postman()), /^format: digestAlgorithms does not name the signer's digest algorithm/);
+  });
+
+  it('a certificate\'s outer signatureAlgorithm must be the one inside its signed part (RFC 5280 4.1.1.2)', async () => {
+    // MGF1's hash (sha256 → another OID) in the outer RSASSA-PSS parameters of the user certificate.
+    await expectInvalid(
+      verifyCmsSignature(flipped(950, 0x01), postman()),
+      /^format: certificate #1 of the CMS is malformed \(signatureAlgorithm is not the signature algorithm of tbsCertificate/,
+    );
+  });
+
+  it('a certificate\'s signature has no unused bits', async () => {
+    await expectInvalid(verifyCmsSignature(flipped(962, 0x00), postman()), /^format: certificate #1 of the CMS is malformed \(the signature has unused bits\)/);
+    await expectInvalid(verifyCmsSignature(flipped(2843, 0x00), postman()), /^format: certificate #2 of the CMS is malformed \(the signature has unused bits\)/);
+  });
+
+  it('the embedded root, which the path to the configured anchor does not use, must still be that anchor', async () => {
+    await expect(verifyCmsSignature(b64(der), postman())).resolves.toMatchObject({ mobileIdSerial: 'MIDCHEO16P1O6E92' });
+    // A byte of its signature value, then of its public key.
+    for (const at of [6000, 4400]) {
+      await expectInvalid(
+        verifyCmsSignature(flipped(at, der[at]!), postman()),
+        /^chain: certificate #3 of the CMS \(.*CN=Swisscom Root CA 4.*\) is not on the path, not a trust anchor, and not verified by its issuer/,
+      );
+    }
+    // Its SEQUENCE tag made a context tag: no longer a certificate, and not left aside either.
+    await expectInvalid(verifyCmsSignature(flipped(3868, 0x30, 0x80), postman()), /^format: the certificates hold something other than X.509 certificates/);
+  });
+
+  it('the issuer in the SignerIdentifier must be the certificate\'s, byte for byte (here a PrintableString made a NumericString)', async () => {
+    await expectInvalid(verifyCmsSignature(flipped(6678, 0x13), postman()), /^signer: signer certificate \(issuer and serial number\) not in the CMS/);
+  });
+
+  it('the signer\'s algorithms take no parameters but NULL, and its ECDSA signature is a DER ECDSA-Sig-Value', async () => {
+    await expectInvalid(verifyCmsSignature(flipped(6830, 0x05), postman()), /^algorithm: signature algorithm 1.2.840.10045.4.3.2 has parameters/);
+    // r's leading zero made 0x80: a negative r, which pkijs would cut to the same 32 bytes.
+    await expectInvalid(verifyCmsSignature(flipped(6838, 0x00, 0x80), postman()), /^signature: the ECDSA signature value is malformed \(r or s is negative\)/);
+  });
+});
+
 describe('old Swisscom TEST signatures (adfs 2015, RSA/SHA-1, unknown TEST CA)', () => {
   const cases = [
     ['adfs-2015-test-rubin2-signature_500_subscriberinfo.b64', 'hi code'],
@@ -348,6 +429,44 @@ describe('signatures from a test PKI shaped like Swisscom (RSA-PSS root → RSA-
     const { ca } = await getPki();
     const cms = await signCms({ content: DTBD, signer: { cert: signer.cert, keys: impostor.keys }, certificates: [signer.cert, ca.cert] });
     await expectInvalid(verifyCmsSignature(cms, await opts()), /^signature:/);
+  });
+
+  it('refuses RSASSA-PSS parameters whose mask generation hash is not the digest algorithm (no signature covers them)', async () => {
+    const signer = await user('rsa-pss');
+    const { ca } = await getPki();
+    const cms = await signCms({ content: DTBD, signer, certificates: [signer.cert, ca.cert] });
+    await expect(verifyCmsSignature(cms, await opts())).resolves.toMatchObject({ signatureAlgorithm: 'RSASSA-PSS' });
+    const sd = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(Buffer.from(cms, 'base64')).content });
+    const signerInfo = sd.signerInfos[0]!;
+    const params = new pkijs.RSASSAPSSParams({ schema: signerInfo.signatureAlgorithm.algorithmParams });
+    params.maskGenAlgorithm = new pkijs.AlgorithmIdentifier({
+      algorithmId: '1.2.840.113549.1.1.8',
+      algorithmParams: new pkijs.AlgorithmIdentifier({ algorithmId: '1.3.14.3.2.26' }).toSchema(),
+    });
+    signerInfo.signatureAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.10', algorithmParams: params.toSchema() });
+    const changed = new pkijs.ContentInfo({ contentType: pkijs.ContentInfo.SIGNED_DATA, content: sd.toSchema(true) }).toSchema().toBER(false);
+    await expectInvalid(verifyCmsSignature(b64(new Uint8Array(changed)), await opts()), /^algorithm: RSASSA-PSS parameters/);
+  });
+
+  it('accepts certificates beyond the path that their issuer verifies: another CA of the root, a self-signed root', async () => {
+    const signer = await user('ec');
+    const { ca, root } = await getPki();
+    const sibling = await issue({ commonName: 'Test Sibling CA', keyKind: 'ec', ca: true, issuer: root });
+    const stranger = await issue({ commonName: 'Stranger Root', keyKind: 'ec', ca: true });
+    const cms = await signCms({ content: DTBD, signer, certificates: [signer.cert, ca.cert, root.cert, sibling.cert, stranger.cert] });
+    await expect(verifyCmsSignature(cms, await opts())).resolves.toMatchObject({ chain: ['serialNumber=MIDCHETEST0000001, CN=MIDCHETEST0000001:PN', 'CN=Test Rubin CA', 'CN=Test Root CA'] });
+  });
+
+  it('refuses a certificate beyond the path that no certificate at hand verifies', async () => {
+    const signer = await user('ec');
+    const { ca } = await getPki();
+    const stranger = await issue({ commonName: 'Stranger Root', keyKind: 'ec', ca: true });
+    const orphan = await issue({ commonName: 'Orphan CA', keyKind: 'ec', ca: true, issuer: stranger });
+    const cms = await signCms({ content: DTBD, signer, certificates: [signer.cert, ca.cert, orphan.cert] });
+    await expectInvalid(verifyCmsSignature(cms, await opts()), /^chain: certificate #3 of the CMS \(CN=Orphan CA\) is not on the path/);
+    // Nor is it let through by a chain remembered from the same signature without it.
+    await expect(verifyCmsSignature(await signCms({ content: DTBD, signer, certificates: [signer.cert, ca.cert] }), await opts())).resolves.toBeDefined();
+    await expectInvalid(verifyCmsSignature(cms, await opts()), /^chain: certificate #3/);
   });
 
   it('compares the content as UTF-8 bytes (non-ASCII DTBD)', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { MobileIdError } from '../../../src/mobileid/errors.js';
-import { isValidMsisdn, maskMsisdn, normaliseMsisdn, redactPhoneNumbers } from '../../../src/mobileid/msisdn.js';
+import { isValidMsisdn, maskMsisdn, normaliseMsisdn, redactPhoneNumbers, toMsisdn } from '../../../src/mobileid/msisdn.js';
 
 describe('normaliseMsisdn', () => {
   it.each([
@@ -50,6 +50,12 @@ describe('normaliseMsisdn', () => {
     ['417912345678', 'a Swiss number in MSISDN form one digit long'],
     ['1234567890123456', 'digits only, longer than E.164'],
     ['1234567', 'digits only, too short'],
+    ['79 123 45 67', 'a Swiss number without its 0: not guessed at (it would be a +7 number)'],
+    ['791234567', 'the same, written together'],
+    ['1234 5678', 'digits without a prefix that are no number of the default country'],
+    ['491701234567', 'a foreign number without + or 00'],
+    ['+1 234 5678', 'too short for the North American plan'],
+    ['+423 790 12 345', 'too long for Liechtenstein'],
   ])('refuses %j (%s) with invalid_msisdn 400', (input) => {
     let error: unknown;
     try {
@@ -69,8 +75,20 @@ describe('normaliseMsisdn', () => {
     expect(() => normaliseMsisdn('079 123 45 67', 'CH')).toThrow(MobileIdError);
   });
 
-  it('is idempotent', () => {
-    for (const n of ['41791234567', '491701234567']) expect(normaliseMsisdn(normaliseMsisdn(n))).toBe(n);
+  it('is idempotent for numbers of the default country', () => {
+    for (const n of ['41791234567', '41700092501']) expect(normaliseMsisdn(normaliseMsisdn(n))).toBe(n);
+  });
+});
+
+describe('toMsisdn (the requests to Mobile ID)', () => {
+  it('takes a stored number in MSISDN form of any country as it is', () => {
+    for (const n of ['41791234567', '491701234567', '4237901234']) expect(toMsisdn(n)).toBe(n);
+  });
+
+  it('normalises what a person typed, and refuses what normaliseMsisdn refuses', () => {
+    expect(toMsisdn('+41 70 009 25 01')).toBe('41700092501');
+    expect(toMsisdn('0700092501')).toBe('41700092501');
+    for (const bad of ['4179123456', '079 12', 'hello', '0041 079 123 45 67']) expect(() => toMsisdn(bad)).toThrow(MobileIdError);
   });
 
   it('isValidMsisdn mirrors it', () => {

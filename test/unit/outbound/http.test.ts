@@ -60,17 +60,17 @@ describe('sendToProvider', () => {
 
   it('rejects with the transport error on a refused connection', async () => {
     const cause = await sendToProvider(agent, `http://127.0.0.1:${await freePort()}/`, { ...request, maxResponseBytes: 10 }).catch((e: unknown) => e);
-    expect(classifyTransportFailure(cause)).toEqual({ kind: 'network', code: 'ECONNREFUSED', detail: 'network error (ECONNREFUSED)' });
+    expect(classifyTransportFailure(cause)).toEqual({ kind: 'network', code: 'ECONNREFUSED', detail: 'network error (ECONNREFUSED)', notSent: true });
   });
 });
 
 describe('classifyTransportFailure', () => {
   it('tells a timeout, a TLS failure and a network error apart', () => {
-    expect(classifyTransportFailure(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toEqual({ kind: 'timeout', code: '23', detail: 'timeout (23)' });
-    expect(classifyTransportFailure(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })).kind).toBe('timeout');
+    expect(classifyTransportFailure(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toEqual({ kind: 'timeout', code: '23', detail: 'timeout (23)', notSent: false });
+    expect(classifyTransportFailure(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }))).toMatchObject({ kind: 'timeout', notSent: true });
     expect(classifyTransportFailure(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })).detail).toBe('TLS failure (DEPTH_ZERO_SELF_SIGNED_CERT)');
-    expect(classifyTransportFailure(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })).kind).toBe('network');
-    expect(classifyTransportFailure('odd')).toEqual({ kind: 'network', code: '', detail: 'network error' });
+    expect(classifyTransportFailure(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toMatchObject({ kind: 'network', notSent: false });
+    expect(classifyTransportFailure('odd')).toEqual({ kind: 'network', code: '', detail: 'network error', notSent: false });
   });
 
   it('takes a wider pattern for what counts as TLS', () => {

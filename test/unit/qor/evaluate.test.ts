@@ -4,6 +4,7 @@ import { ConfigError } from '../../../src/errors.js';
 import {
   evaluateRequest,
   fulfilledQors,
+  geofencingCheck,
   QorSteps,
   requiredChecks,
   type LoginState,
@@ -92,7 +93,7 @@ describe('Levels of Trust', () => {
     expect(ask([LOT_1], state()).satisfied).toBe(LOT_1);
     expect(ask([LOT_2], state(['manual'])).satisfied).toBe(LOT_2);
     expect(ask([LOT_3], state(['manual', 'ahv'], 2)).satisfied).toBe(LOT_3);
-    expect(ask([LOT_2_CH], state(['auto'], 1, ['geofencing'])).satisfied).toBe(LOT_2_CH);
+    expect(ask([LOT_2_CH], state(['auto'], 1, [geofencingCheck(LOT_2_CH)])).satisfied).toBe(LOT_2_CH);
   });
 
   it('is unreachable when the login QoA is too weak, whatever the user verified', () => {
@@ -108,10 +109,21 @@ describe('Levels of Trust', () => {
     expect(r.options).toEqual([]);
   });
 
+  it('counts a location checked against one level\'s thresholds for that level only', () => {
+    const strict = lot(10, 'urn:lot:strict', 1, 1, { geofencing: { required: true, allowedCountries: ['CH'], minLocationConfidence: 0.9 } });
+    const lax = lot(11, 'urn:lot:lax', 1, 1, { geofencing: { required: true, allowedCountries: [], minLocationConfidence: 0.5 } });
+    const c = { ...catalogue, lots: [...catalogue.lots, strict, lax] };
+    const r = ask(['urn:lot:lax', 'urn:lot:strict'], state(['auto'], 2, [geofencingCheck('urn:lot:lax')]), {}, c);
+    expect(r.satisfied).toBe('urn:lot:lax');
+    expect(r.armValues).toEqual(['urn:lot:lax']);
+    const onlyStrict = unsatisfied(ask(['urn:lot:strict'], state(['auto'], 2, [geofencingCheck('urn:lot:lax')]), {}, c));
+    expect(onlyStrict.unreachable).toEqual([{ value: 'urn:lot:strict', reason: 'check_failed' }]);
+  });
+
   it('does not require geofencing thresholds that check nothing', () => {
     const c = { ...catalogue, lots: [lot(9, 'urn:lot:open', 1, 1, { geofencing: { required: false, allowedCountries: [], minLocationConfidence: 0.7 } })] };
     expect(requiredChecks(c.lots[0]!)).toEqual([]);
-    expect(requiredChecks(catalogue.lots.find((l) => l.systemName === LOT_2_CH)!)).toEqual(['geofencing']);
+    expect(requiredChecks(catalogue.lots.find((l) => l.systemName === LOT_2_CH)!)).toEqual([`geofencing:${LOT_2_CH}`]);
     expect(ask(['urn:lot:open'], state(), {}, c).satisfied).toBe('urn:lot:open');
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { evaluateRequest, fulfilledQors, QorSteps, validVerifications, type PolicyCatalogue } from '../../../src/qor/index.js';
+import { evaluateRequest, fulfilledQors, geofencingCheck, QorSteps, validVerifications, type PolicyCatalogue } from '../../../src/qor/index.js';
 import {
   ALL_KIND_SETS,
   autoOnlyCatalogue,
@@ -72,7 +72,7 @@ describe('Dummy rows', () => {
   it.each(ALL_KIND_SETS.map((k) => [k]))('are never fulfilled and never offered with kinds %j', (k) => {
     expect(fulfilledQors(c, held(...k)).some((q) => q.steps === QorSteps.Dummy)).toBe(false);
     for (const value of everything) {
-      const r = evaluateRequest(c, { values: [value], essential: true }, { verifications: held(...k), qoaLevel: 2, passedChecks: new Set(['geofencing']) });
+      const r = evaluateRequest(c, { values: [value], essential: true }, { verifications: held(...k), qoaLevel: 2, passedChecks: new Set([geofencingCheck(LOT_2_CH)]) });
       expect(r.armValues).not.toContain(QOR_DUMMY);
       if (r.satisfied === undefined) expect(r.options.some((o) => o.qor.steps === QorSteps.Dummy)).toBe(false);
     }
