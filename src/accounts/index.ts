@@ -6,6 +6,7 @@ export {
   normaliseSerial,
   repinDueToVerification,
   sameSerial,
+  serialInDoubt,
   type PresentedSerial,
   type SerialCheck,
   type SerialPolicy,

@@ -71,3 +71,12 @@ export function repinDueToVerification(account: Pick<Account, 'mobileidSerial' |
   const last = account.lastLogin;
   return last !== null && last.serialMismatch && sameSerial(last.serial, boundSerial);
 }
+
+/**
+ * Whether the account's most recent login presented a serial other than the pinned one and was
+ * let through (the `downgrade` policy): until a re-pin, nobody can tell the person from whoever
+ * re-activated Mobile ID on the number. Such a login never opens the admin console.
+ */
+export function serialInDoubt(account: Pick<Account, 'lastLogin'>): boolean {
+  return account.lastLogin?.serialMismatch === true;
+}

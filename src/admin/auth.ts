@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 
-import { findAccountById, type Account } from '../accounts/index.js';
+import { findAccountById, serialInDoubt, type Account } from '../accounts/index.js';
 import type { Db } from '../db/index.js';
 import { checkCsrf, csrfToken } from '../web/csrf.js';
 import { ADMIN_ROLE, hasRole, type Role } from './roles.js';
@@ -77,6 +77,9 @@ export async function sessionPrincipal(ctx: Context, db: Db, role: Role = ADMIN_
   if (!session) return { state: 'none' };
   const account = await findAccountById(db, session.sub);
   if (!account) return { state: 'none' };
+  // Mobile ID was re-activated on the number since the pin: the console session ends, and the next
+  // console login is refused until another administrator re-pins (see the login's callback).
+  if (serialInDoubt(account)) return { state: 'none' };
   if (!hasRole(account, role)) return { state: 'forbidden', session, roles: account.roles };
   return { state: 'ok', principal: { via: 'session', actor: `account:${account.id}`, account, session } };
 }

@@ -11,7 +11,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
 
-import { findAccountById } from '../accounts/index.js';
+import { findAccountById, serialInDoubt } from '../accounts/index.js';
 import { audit } from '../audit/index.js';
 import type { Config, Locale } from '../config.js';
 import type { Db } from '../db/index.js';
@@ -214,6 +214,12 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
       logger.info({ account: outcome.accountId }, 'admin console refused: no admin or verifier role');
       endSession(ctx);
       return forbidden(ctx);
+    }
+    if (serialInDoubt(account)) {
+      await audit(db, { actor: `account:${account.id}`, action: 'admin.login_refused', subject: `account:${account.id}`, detail: { acr: outcome.acr, reason: 'serial_mismatch' } });
+      logger.warn({ account: account.id }, 'admin console refused: Mobile ID re-activated since the serial was pinned');
+      endSession(ctx);
+      return message(ctx, 403, { heading: translate(l, 'admin.error.heading'), message: translate(l, 'admin.error.serial_mismatch'), code: 'serial_mismatch', link: again });
     }
     startSession(ctx, account.id);
     await audit(db, { actor: `account:${account.id}`, action: 'admin.login', subject: `account:${account.id}`, detail: { acr: outcome.acr, roles: account.roles } });

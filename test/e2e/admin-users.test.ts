@@ -230,16 +230,25 @@ describe('admin console: users', () => {
     return { url: r.url, status: r.res.status, html: await r.res.text() };
   }
 
-  it('looks a user up by number and re-pins their Mobile ID with the form', async () => {
-    await grantRole(downgrade.server.db, `+${adminNumber}`, 'admin', { actor: 'cli' });
-    const loginPage = await open(admin, '/admin/login');
-    const waiting = await open(admin, new URL(formAction(loginPage.html, '/login'), loginPage.url).href, { csrf: hiddenInput(loginPage.html, 'csrf'), phone: `+${adminNumber}` });
-    await phone(downgrade.server).approve(adminNumber);
+  /** A console login with the phone (`switch`: with another number, past any provider session). */
+  async function consoleLogin(browser: Browser, msisdn: string, opts: { switch?: boolean } = {}): Promise<{ url: URL; status: number; html: string }> {
+    const loginPage = await open(browser, opts.switch ? '/admin/login?switch=1' : '/admin/login');
+    const waiting = await open(browser, new URL(formAction(loginPage.html, '/login'), loginPage.url).href, { csrf: hiddenInput(loginPage.html, 'csrf'), phone: `+${msisdn}` });
+    await phone(downgrade.server).approve(msisdn);
     let page = waiting;
     for (const started = Date.now(); page.html.includes('id="mobileid-status"') && Date.now() - started < 15_000; ) {
       await new Promise((r) => setTimeout(r, 250));
-      page = await open(admin, page.url.href);
+      page = await open(browser, page.url.href);
     }
+    // Past the "Mobile ID was re-activated" notice, in whatever language.
+    const onward = /class="button" href="(\/interaction\/[^"]+)"/.exec(page.html);
+    if (onward) page = await open(browser, new URL(onward[1]!.replace(/&amp;/g, '&'), page.url).href);
+    return page;
+  }
+
+  it('looks a user up by number and re-pins their Mobile ID with the form', async () => {
+    await grantRole(downgrade.server.db, `+${adminNumber}`, 'admin', { actor: 'cli' });
+    const page = await consoleLogin(admin, adminNumber);
     expect(page.url.pathname).toBe('/admin/qors');
     expect(page.html).toContain('href="/admin/users"');
 
@@ -299,5 +308,34 @@ describe('admin console: users', () => {
     const german = await open(admin, `/admin/users/${user.id}?lang=de`);
     expect(german.html).toContain('Mobile ID neu hinterlegen');
     expect(german.html).toContain('Hinterlegte Mobile-ID-Seriennummer');
+  });
+
+  it('closes the console to an administrator whose Mobile ID was re-activated, until another administrator re-pins it', async () => {
+    const otherNumber = '41791260012';
+    await grantRole(downgrade.server.db, `+${otherNumber}`, 'admin', { actor: 'cli' });
+    const before = new Browser({ 'accept-language': 'en' });
+    expect((await consoleLogin(before, otherNumber)).url.pathname).toBe('/admin/qors');
+    const other = (await findAccountByMsisdn(downgrade.server.db, otherNumber))!;
+
+    // Whoever re-activated Mobile ID on the number gets through the downgrade login, not into the console.
+    await phone(downgrade.server).reactivate(otherNumber);
+    const after = new Browser({ 'accept-language': 'en' });
+    const refused = await consoleLogin(after, otherNumber);
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain('Another administrator must confirm who you are and re-pin your Mobile ID');
+    expect(await downgrade.server.db('audit_events').where({ action: 'admin.login_refused', subject: `account:${other.id}` }).first()).toMatchObject({ detail: { reason: 'serial_mismatch' } });
+    // The console session opened before the re-activation ends too (its single sign-on with it).
+    const closed = await open(before, '/admin/qors');
+    expect(closed.status).toBe(403);
+    expect(closed.html).toContain('re-pin your Mobile ID');
+    const german = await consoleLogin(new Browser({ 'accept-language': 'de' }), otherNumber);
+    expect(german.html).toContain('Mobile ID neu hinterlegen');
+
+    // Another administrator re-pins; the next login opens the console again.
+    const shown = await open(admin, `/admin/users/${other.id}`);
+    const repinned = await open(admin, `/admin/users/${other.id}/repin`, { csrf: hiddenInput(shown.html, 'csrf'), serial: '' });
+    expect(repinned.html).toContain('id="serial-match"');
+    expect((await findAccountByMsisdn(downgrade.server.db, otherNumber))!.mobileidSerial).not.toBe(other.mobileidSerial);
+    expect((await consoleLogin(after, otherNumber, { switch: true })).url.pathname).toBe('/admin/qors');
   });
 });
