@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // test/postgres: what only a PostgreSQL server has (its restarts); run when DATABASE_URL is set.
+    exclude: process.env.DATABASE_URL ? [] : ['test/postgres/**'],
     setupFiles: ['test/helpers/no-network.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -26,8 +26,10 @@ import type Provider from 'oidc-provider';
 
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import { pickLocale, translate } from '../web/i18n.js';
+import { logUnavailable, RETRY_AFTER_SECONDS } from '../web/unavailable.js';
 import { AUDIT_PAGE_MAX, listAudit } from './audit-log.js';
 import { ADMIN_SCOPE, bearerPrincipal, checkSessionCsrf, sessionPrincipal, type Principal } from './auth.js';
 import { failureMessage, fieldMessages } from './messages.js';
@@ -83,6 +85,11 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
       const status = (err as { status?: unknown }).status;
       if (typeof status === 'number' && status >= 400 && status < 500) {
         return reply(ctx, status, { error: 'invalid_request', message: (err as Error).message });
+      }
+      if (isDatabaseUnavailable(err)) {
+        logUnavailable((ctx.state.log as Logger | undefined) ?? log, err);
+        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        return reply(ctx, 503, { error: 'temporarily_unavailable', message: translate(locale, 'error.unavailable'), request_id: ctx.state.requestId });
       }
       ((ctx.state.log as Logger | undefined) ?? log).error({ err }, 'admin api failed');
       reply(ctx, 500, { error: 'server_error', request_id: ctx.state.requestId });

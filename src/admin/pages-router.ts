@@ -15,12 +15,14 @@ import { findAccountById, serialInDoubt } from '../accounts/index.js';
 import { audit } from '../audit/index.js';
 import type { Config, Locale } from '../config.js';
 import type { Db } from '../db/index.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError } from '../errors.js';
 import { chooseLocale, languageLinks } from '../interactions/locale.js';
 import type { Logger } from '../logger.js';
 import { maskMsisdn } from '../mobileid/index.js';
 import { translate } from '../web/i18n.js';
 import { renderPage } from '../web/render.js';
+import { logUnavailable, RETRY_AFTER_SECONDS } from '../web/unavailable.js';
 import { listAudit } from './audit-log.js';
 import { checkSessionCsrf, endSession, readSession, sessionCsrf, sessionPrincipal, startSession, type Principal } from './auth.js';
 import { ConsoleLogin, safeReturnPath } from './console-login.js';
@@ -131,6 +133,11 @@ export function adminPagesRouter(deps: AdminPagesDeps): Router {
       const status = (err as { status?: unknown }).status;
       if (typeof status === 'number' && status >= 400 && status < 500) {
         return message(ctx, status, { heading: translate(l, 'admin.error.heading'), message: translate(l, 'admin.error.login_failed'), code: 'invalid_request' });
+      }
+      if (isDatabaseUnavailable(err)) {
+        logUnavailable(logger, err);
+        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        return message(ctx, 503, { heading: translate(l, 'admin.title'), message: translate(l, 'error.unavailable'), code: 'temporarily_unavailable' });
       }
       logger.error({ err }, 'admin page failed');
       message(ctx, 500, { heading: translate(l, 'admin.title'), message: translate(l, 'admin.error.generic'), code: 'server_error' });

@@ -2,10 +2,12 @@ import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 
 import type { Config } from '../config.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { translate } from '../web/i18n.js';
 import { renderPage } from '../web/render.js';
+import { answerUnavailable, logUnavailable } from '../web/unavailable.js';
 import { chooseLocale } from './locale.js';
 
 /** Renders any error of our own pages as a translated page; details go to the log only. */
@@ -22,6 +24,10 @@ export function pageErrors(config: Config) {
 /** Answers the request with the translated page (or JSON) for `err`, which is logged. */
 export function renderPageError(ctx: Context, config: Config, err: unknown): void {
   const log = ctx.state.log as Logger;
+  if (isDatabaseUnavailable(err)) {
+    logUnavailable(log, err);
+    return answerUnavailable(ctx, ctx.accepts('html', 'json') === 'json' ? undefined : chooseLocale(ctx, config));
+  }
   let status = 500;
   let key = 'error.generic';
   let code = 'server_error';

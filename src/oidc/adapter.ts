@@ -30,6 +30,8 @@ import { errors as oidcErrors, type Adapter, type AdapterPayload } from 'oidc-pr
 
 import type { Db } from '../db/index.js';
 import { run, statement, type Statement, type Write } from '../db/statements.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { answerUnavailable } from '../web/unavailable.js';
 import { sweepGrantLogins } from './grant-logins.js';
 import { currentScope, keyOf, RequestScope, runInScope } from './request-scope.js';
 import { saveRow, saveWrite, tokenBatches, type TokenRow } from './token-batches.js';
@@ -129,8 +131,11 @@ export function providerRequestScope(db: Db, opts: ScopeOptions): Middleware {
     try {
       committed = await batches.commit(writes);
     } catch (err) {
-      ctx.status = 500;
-      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      if (isDatabaseUnavailable(err)) answerUnavailable(ctx);
+      else {
+        ctx.status = 500;
+        ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      }
       opts.onError?.(err, ctx);
       return;
     }

@@ -7,9 +7,11 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import { CookieKeys } from '../web/cookie-keys.js';
 import { renderPage } from '../web/render.js';
+import { answerUnavailable, logUnavailable } from '../web/unavailable.js';
 import { pickLocale, translate } from '../web/i18n.js';
 import { createAdapter } from './adapter.js';
 import { installHashedClientSecrets } from './clients.js';
@@ -271,7 +273,13 @@ export function createProvider(opts: ProviderOptions): Provider {
   installHashedClientSecrets(provider);
 
   provider.on('server_error', (ctx, err) => {
-    (ctx.state.log as Logger | undefined ?? log).error({ err }, 'oidc server error');
+    const logger = (ctx.state.log as Logger | undefined) ?? log;
+    // The answer is not sent yet: a database that cannot be reached gets 503, not a bug's 500.
+    if (isDatabaseUnavailable(err)) {
+      logUnavailable(logger, err);
+      return answerUnavailable(ctx, ctx.accepts('json', 'html') === 'html' ? pageLocale(ctx, config) : undefined);
+    }
+    logger.error({ err }, 'oidc server error');
   });
   return provider;
 }

@@ -12,6 +12,8 @@ export const REDIRECT_URI = 'https://rp.example.ch/callback';
 
 export interface Rp {
   clientId: string;
+  /** The secret of a confidential client (undefined for a public one). */
+  clientSecret: string | undefined;
   config: oidc.Configuration;
   /** Begin a login: returns the browser's position (login page, or already back at the RP). */
   begin(browser: Browser, params?: Record<string, string>): Promise<Attempt>;
@@ -38,6 +40,7 @@ export async function createRp(server: RunningServer, metadata: Partial<NewClien
   const config = await oidc.discovery(new URL(server.url), reg.client_id, undefined, auth, { execute: [oidc.allowInsecureRequests] });
   return {
     clientId: reg.client_id,
+    clientSecret: reg.client_secret,
     config,
     async begin(browser, params = {}) {
       const verifier = oidc.randomPKCECodeVerifier();

@@ -9,7 +9,11 @@
   var pollMs = parseInt(el.getAttribute('data-poll-ms'), 10) || 2000;
   function poll() {
     fetch(statusUrl, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (res) { return res.ok ? res.json() : { state: 'gone' }; })
+      .then(function (res) {
+        // Briefly unavailable (503): nothing changed, ask again a little later.
+        if (res.status === 503) throw new Error('unavailable');
+        return res.ok ? res.json() : { state: 'gone' };
+      })
       .then(function (body) {
         if (body.state !== 'pending') { window.location.replace(pageUrl); return; }
         if (body.text && el.textContent !== body.text) el.textContent = body.text;

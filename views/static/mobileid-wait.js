@@ -7,7 +7,11 @@
   var pollMs = parseInt(el.getAttribute('data-poll-ms'), 10) || 2000;
   function poll() {
     fetch(statusUrl, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (res) { return res.ok ? res.json() : { status: 'gone' }; })
+      .then(function (res) {
+        // Briefly unavailable (503): nothing changed, ask again a little later.
+        if (res.status === 503) throw new Error('unavailable');
+        return res.ok ? res.json() : { status: 'gone' };
+      })
       .then(function (body) {
         if (body.status === 'pending') setTimeout(poll, pollMs);
         else window.location.replace(pageUrl);

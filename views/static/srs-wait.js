@@ -8,7 +8,11 @@
   var shown = el.getAttribute('data-stage') || '';
   function poll() {
     fetch(statusUrl, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (res) { return res.ok ? res.json() : { status: 'gone' }; })
+      .then(function (res) {
+        // Briefly unavailable (503): nothing changed, ask again a little later.
+        if (res.status === 503) throw new Error('unavailable');
+        return res.ok ? res.json() : { status: 'gone' };
+      })
       .then(function (body) {
         if (body.status !== 'pending') return window.location.replace(pageUrl);
         // A new stage (status, or what is awaited) has its own message: show it.

@@ -1,0 +1,32 @@
+/**
+ * The answer to a request that failed because the database cannot be reached for the moment
+ * (`isDatabaseUnavailable`): 503 with Retry-After, in the form the caller asked for — the OAuth
+ * error `temporarily_unavailable` for JSON, the translated "try again in a moment" page for a
+ * browser. Nothing was written, so the same request can simply be sent again.
+ */
+import type { Context } from 'koa';
+
+import type { Locale } from '../config.js';
+import type { Logger } from '../logger.js';
+import { translate } from './i18n.js';
+import { renderPage } from './render.js';
+
+export const RETRY_AFTER_SECONDS = 5;
+
+/** `page`: the language of the page for a browser; undefined answers JSON. */
+export function answerUnavailable(ctx: Context, page?: Locale): void {
+  ctx.status = 503;
+  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (!page) {
+    ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is briefly unavailable. Try again in a few seconds.' };
+    return;
+  }
+  ctx.type = 'html';
+  ctx.body = renderPage('error.njk', page, { message: translate(page, 'error.unavailable'), code: 'temporarily_unavailable', requestId: ctx.state.requestId });
+}
+
+/** One warning per such request: what the driver said, without the statement or its values. */
+export function logUnavailable(log: Logger, err: unknown): void {
+  const { message, code } = err as { message?: unknown; code?: unknown };
+  log.warn({ err: { message, code } }, 'database unavailable');
+}
