@@ -74,6 +74,7 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection URL')
     .optional(),
   DATABASE_POOL_MAX: wholeNumber(1, 200, 'must be a whole number between 1 and 200').default(10),
+  DATABASE_WAIT_SECONDS: wholeNumber(0, 600, 'must be a whole number of seconds between 0 and 600').default(30),
   DATA_DIR: z.string().min(1).default('./data'),
   KEY_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   COOKIE_SECRETS: z
@@ -171,6 +172,8 @@ export interface Config {
   issuer: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** At start, how long to wait for a PostgreSQL server that is not reachable yet (starting, restarting). */
+  databaseWaitSeconds: number;
   dataDir: string;
   keyEncryptionKey: string;
   cookieSecrets: string[];
@@ -359,6 +362,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     issuer,
     databaseUrl: c.DATABASE_URL,
     databasePoolMax: c.DATABASE_POOL_MAX,
+    databaseWaitSeconds: c.DATABASE_WAIT_SECONDS,
     dataDir: c.DATA_DIR === ':memory:' ? ':memory:' : path.resolve(c.DATA_DIR),
     keyEncryptionKey: c.KEY_ENCRYPTION_KEY ?? DEV_KEY_ENCRYPTION_KEY,
     cookieSecrets: c.COOKIE_SECRETS ? c.COOKIE_SECRETS.split(',').map((s) => s.trim()) : [DEV_COOKIE_SECRET],

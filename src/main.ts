@@ -2,17 +2,21 @@
  * `npm start`: configuration → database → server (migrations, policy, simulators, listen); run
  * until SIGTERM/SIGINT, then shut down gracefully.
  *
- * A start that fails because of a configuration value (a port in use, an unreachable DATABASE_URL,
- * a DATA_DIR that is a file, …) ends with one line naming the variable and exit code 78 (EX_CONFIG).
+ * A start that fails because of a configuration value (a port in use, a DATABASE_URL still
+ * unreachable after DATABASE_WAIT_SECONDS, a DATA_DIR that is a file, …) ends with one line naming
+ * the variable and exit code 78 (EX_CONFIG).
  */
 import { loadConfig, startupError, type Config, type StartupStep } from './config.js';
 import { createDb, type Db } from './db/index.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import { AppError, ConfigError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { startServer } from './server.js';
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; starting again unchanged will not help. */
 const EXIT_CONFIG = 78;
+/** Between two attempts to reach the database at start. */
+const DATABASE_RETRY_MS = 1000;
 
 /** Run one start-up step; a failure a configuration value explains becomes a ConfigError naming it. */
 async function step<T>(config: Config, name: StartupStep, run: () => Promise<T>): Promise<T> {
@@ -23,16 +27,28 @@ async function step<T>(config: Config, name: StartupStep, run: () => Promise<T>)
   }
 }
 
-/** The database of the configuration, connected once: an unreachable one fails here, not in a migration. */
+/**
+ * The database of the configuration, connected once: an unreachable one fails here, not in a
+ * migration. A PostgreSQL server that is not there yet (starting with the app, restarting) is
+ * waited for up to DATABASE_WAIT_SECONDS; any other failure stops the start at once.
+ */
 async function openDatabase(config: Config, log: Logger): Promise<Db> {
   const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax, log });
-  try {
-    await db.raw('select 1');
-  } catch (err) {
-    await db.destroy().catch(() => undefined);
-    throw err;
+  const until = Date.now() + config.databaseWaitSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.raw('select 1');
+      if (attempt > 1) log.info({ attempts: attempt }, 'database reachable');
+      return db;
+    } catch (err) {
+      if (!config.databaseUrl || !isDatabaseUnavailable(err) || Date.now() + DATABASE_RETRY_MS > until) {
+        await db.destroy().catch(() => undefined);
+        throw err;
+      }
+      if (attempt === 1) log.warn({ waitSeconds: config.databaseWaitSeconds, code: (err as { code?: unknown }).code }, 'database not reachable yet: waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, DATABASE_RETRY_MS));
+    }
   }
-  return db;
 }
 
 async function main(): Promise<void> {

@@ -83,9 +83,11 @@ describe('start-up', () => {
     }
   }, 90_000);
 
-  it('names DATABASE_URL, without its password, when the database cannot be reached', async () => {
+  it('names DATABASE_URL, without its password, when the database cannot be reached within DATABASE_WAIT_SECONDS', async () => {
     const port = await freePort(); // nothing listens there
-    const run = await start({ DATABASE_URL: `postgres://scl:hunter2-secret@127.0.0.1:${port}/login`, DATA_DIR: ':memory:' });
+    const run = await start({ DATABASE_URL: `postgres://scl:hunter2-secret@127.0.0.1:${port}/login`, DATA_DIR: ':memory:', DATABASE_WAIT_SECONDS: '2' });
+    expect(run.stdout).toContain('database not reachable yet: waiting for it');
+    expect(run.ms).toBeGreaterThanOrEqual(1000);
     expect(failure(run)).toBe(
       `Invalid configuration: DATABASE_URL cannot be used: the connection was refused: is PostgreSQL running at that host and port? (ECONNREFUSED; got "postgres://scl:***@127.0.0.1:${port}/login")`,
     );
