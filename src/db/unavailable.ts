@@ -2,7 +2,10 @@
  * Whether an error means the database cannot be reached right now (a restart, a failover, a
  * network fault, a full connection pool), as opposed to a fault of the statement or the data.
  * Such requests are answered with 503 and Retry-After (`src/web/unavailable.ts`), not as a bug.
+ * Errors of our own (AppError, e.g. a provider out of reach behind a Mobile ID fault) never count,
+ * whatever their cause.
  */
+import { AppError } from '../errors.js';
 
 /** Node's socket errors on the way to the server. */
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -18,7 +21,7 @@ const SERVER_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const CLIENT_MESSAGES = /^(Connection terminated|Connection ended unexpectedly|Client has encountered a connection error|Knex: Timeout acquiring a connection)/;
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
-  if (!err || typeof err !== 'object' || depth > 3) return false;
+  if (!err || typeof err !== 'object' || err instanceof AppError || depth > 3) return false;
   const { code, name, message, cause } = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
   if (name === 'KnexTimeoutError') return true;
   if (typeof code === 'string') {

@@ -24,7 +24,7 @@ export function pageErrors(config: Config) {
 /** Answers the request with the translated page (or JSON) for `err`, which is logged. */
 export function renderPageError(ctx: Context, config: Config, err: unknown): void {
   const log = ctx.state.log as Logger;
-  if (isDatabaseUnavailable(err)) {
+  if (!(err instanceof AppError) && isDatabaseUnavailable(err)) {
     logUnavailable(log, err);
     return answerUnavailable(ctx, ctx.accepts('html', 'json') === 'json' ? undefined : chooseLocale(ctx, config));
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { isDatabaseUnavailable } from '../../../src/db/unavailable.js';
+import { AppError } from '../../../src/errors.js';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -31,6 +32,7 @@ describe('isDatabaseUnavailable', () => {
       withCode('55000', 'cannot execute nextval() in a read-only transaction'),
       withCode('3D000', 'database "nope" does not exist'),
       new TypeError('Cannot read properties of undefined'),
+      new AppError({ code: 'unavailable', status: 502, messageKey: 'mobileid.unavailable', cause: withCode('ECONNRESET') }),
       'ECONNREFUSED',
       undefined,
       null,
