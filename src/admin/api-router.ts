@@ -26,10 +26,10 @@ import type Provider from 'oidc-provider';
 
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseUnavailable, logUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import { pickLocale, translate } from '../web/i18n.js';
-import { logUnavailable, RETRY_AFTER_SECONDS } from '../web/unavailable.js';
+import { RETRY_AFTER_SECONDS } from '../web/unavailable.js';
 import { AUDIT_PAGE_MAX, listAudit } from './audit-log.js';
 import { ADMIN_SCOPE, bearerPrincipal, checkSessionCsrf, sessionPrincipal, type Principal } from './auth.js';
 import { failureMessage, fieldMessages } from './messages.js';

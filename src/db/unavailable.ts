@@ -6,6 +6,7 @@
  * whatever their cause.
  */
 import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 /** Node's socket errors on the way to the server. */
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -32,4 +33,15 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (typeof message === 'string' && CLIENT_MESSAGES.test(message)) return true;
   if (err instanceof AggregateError && err.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
   return isDatabaseUnavailable(cause, depth + 1);
+}
+
+/** One warning for a request or job the database's absence failed: what the driver said, nothing of the statement. */
+export function logUnavailable(log: Logger, err: unknown, what = 'database unavailable'): void {
+  const { message, code } = err as { message?: unknown; code?: unknown };
+  log.warn({ err: { message, code }, databaseUnavailable: true }, what);
+}
+
+/** The error handler of a background job: a warning while the database is out of reach, else the error with its stack. */
+export function jobFailed(log: Logger, what: string): (err: unknown) => void {
+  return (err) => (isDatabaseUnavailable(err) ? logUnavailable(log, err, what) : log.error({ err }, what));
 }

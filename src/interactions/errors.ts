@@ -2,12 +2,12 @@ import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 
 import type { Config } from '../config.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseUnavailable, logUnavailable } from '../db/unavailable.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { translate } from '../web/i18n.js';
 import { renderPage } from '../web/render.js';
-import { answerUnavailable, logUnavailable } from '../web/unavailable.js';
+import { answerUnavailable } from '../web/unavailable.js';
 import { chooseLocale } from './locale.js';
 
 /** Renders any error of our own pages as a translated page; details go to the log only. */

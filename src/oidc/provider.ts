@@ -7,11 +7,11 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseUnavailable, logUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import { CookieKeys } from '../web/cookie-keys.js';
 import { renderPage } from '../web/render.js';
-import { answerUnavailable, logUnavailable } from '../web/unavailable.js';
+import { answerUnavailable } from '../web/unavailable.js';
 import { pickLocale, translate } from '../web/i18n.js';
 import { createAdapter } from './adapter.js';
 import { installHashedClientSecrets } from './clients.js';

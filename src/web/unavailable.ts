@@ -7,7 +7,6 @@
 import type { Context } from 'koa';
 
 import type { Locale } from '../config.js';
-import type { Logger } from '../logger.js';
 import { translate } from './i18n.js';
 import { renderPage } from './render.js';
 
@@ -25,8 +24,3 @@ export function answerUnavailable(ctx: Context, page?: Locale): void {
   ctx.body = renderPage('error.njk', page, { message: translate(page, 'error.unavailable'), code: 'temporarily_unavailable', requestId: ctx.state.requestId });
 }
 
-/** One warning per such request: what the driver said, without the statement or its values. */
-export function logUnavailable(log: Logger, err: unknown): void {
-  const { message, code } = err as { message?: unknown; code?: unknown };
-  log.warn({ err: { message, code } }, 'database unavailable');
-}

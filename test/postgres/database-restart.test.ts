@@ -6,11 +6,14 @@
  *
  * Only against a PostgreSQL server (DATABASE_URL): the embedded database lives inside the process.
  */
+import { Writable } from 'node:stream';
+
 import knexFactory, { type Knex } from 'knex';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { migrate } from '../../src/db/index.js';
+import { createLogger } from '../../src/logger.js';
 import type { RunningServer } from '../../src/server.js';
 import { registerClient } from '../../src/oidc/clients.js';
 import { Browser } from '../helpers/browser.js';
@@ -23,13 +26,16 @@ let server: RunningServer;
 let rp: Rp;
 let admin: Knex;
 let database: string;
+/** The server's log lines. */
+const logLines: { level: string; msg: string; reqId?: string }[] = [];
 
 beforeAll(async () => {
   if (!serverUrl) throw new Error('these tests need DATABASE_URL (a PostgreSQL server)');
   tdb = await createTestDatabase();
   const db = tdb.open();
   await migrate(db);
-  server = await startTestServer({ db, env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), MOBILEID_POLL_INTERVAL_MS: '500' } });
+  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logLines.push(JSON.parse(chunk.toString('utf8')) as (typeof logLines)[number]), done()) });
+  server = await startTestServer({ db, log: createLogger('info', sink), env: { SANDBOX: 'true', SIMULATOR_PORT: String(await freePort()), MOBILEID_POLL_INTERVAL_MS: '500' } });
   rp = await createRp(server);
   admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
   database = new URL(tdb.url!).pathname.slice(1);
@@ -106,6 +112,7 @@ describe('a database out of reach for a while', () => {
     const statusUrl = new URL(/data-status-url="([^"]+)"/.exec(waiting.html)![1]!.replace(/&amp;/g, '&'), server.url);
 
     const db = await outage();
+    const from = logLines.length;
     try {
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${server.url}/readyz`);
@@ -133,6 +140,10 @@ describe('a database out of reach for a while', () => {
     } finally {
       await db.back();
     }
+    // Each refused request: one warning with its request id, no error (nothing is broken).
+    const during = logLines.slice(from);
+    expect(during.filter((l) => l.level === 'error')).toEqual([]);
+    expect(during.filter((l) => l.msg === 'database unavailable' && l.reqId).length).toBeGreaterThanOrEqual(7);
 
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     // The refresh token refused meanwhile was not used up.

@@ -1,7 +1,10 @@
+import { Writable } from 'node:stream';
+
 import { describe, expect, it } from 'vitest';
 
-import { isDatabaseUnavailable } from '../../../src/db/unavailable.js';
+import { isDatabaseUnavailable, jobFailed } from '../../../src/db/unavailable.js';
 import { AppError } from '../../../src/errors.js';
+import { createLogger } from '../../../src/logger.js';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -39,5 +42,19 @@ describe('isDatabaseUnavailable', () => {
     ]) {
       expect(isDatabaseUnavailable(err), String(err)).toBe(false);
     }
+  });
+});
+
+describe('jobFailed', () => {
+  it('warns once, without the stack, while the database is out of reach; logs any other failure as an error', () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>), done()) });
+    const onError = jobFailed(createLogger('info', sink), 'sweeping expired rows failed');
+    onError(withCode('57P01', 'terminating connection due to administrator command'));
+    onError(withCode('23505', 'duplicate key value violates unique constraint'));
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([['warn', 'sweeping expired rows failed'], ['error', 'sweeping expired rows failed']]);
+    expect(lines[0]).toMatchObject({ databaseUnavailable: true, err: { code: '57P01', message: 'terminating connection due to administrator command' } });
+    expect(JSON.stringify(lines[0])).not.toContain('    at ');
+    expect(JSON.stringify(lines[1])).toContain('    at ');
   });
 });
