@@ -2,7 +2,8 @@
  * The answer to a request that failed because the database cannot be reached for the moment
  * (`isDatabaseUnavailable`): 503 with Retry-After, in the form the caller asked for — the OAuth
  * error `temporarily_unavailable` for JSON, the translated "try again in a moment" page for a
- * browser. Nothing was written, so the same request can simply be sent again.
+ * browser. The request can be sent again once the database is back (the statements a request
+ * needs are written together, in one commit, where it matters: tokens, the finished interaction).
  */
 import type { Context } from 'koa';
 
