@@ -109,9 +109,14 @@ describe('signing keys and clients in the database', () => {
       const { access_token } = (await res.json()) as { access_token: string };
       expect(oldKids).not.toContain(decodeProtectedHeader(access_token).kid);
 
-      await new Promise((r) => setTimeout(r, 600));
-      // The instance started before the rotation publishes the new keys too (and still the old ones).
-      const published = ((await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      // The instance started before the rotation publishes the new keys too (and still the old ones),
+      // once it has read them again (every 200 ms here).
+      const newKid = decodeProtectedHeader(access_token).kid!;
+      let published: string[] = [];
+      for (const until = Date.now() + 10_000; !published.includes(newKid) && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        published = ((await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      }
       expect(published).toEqual(expect.arrayContaining([...oldKids, decodeProtectedHeader(access_token).kid]));
       const viaFirst = createRemoteJWKSet(new URL(`${server.url}/jwks`));
       await expect(jwtVerify(access_token, viaFirst, { issuer: server.url, audience: API })).resolves.toBeDefined();

@@ -264,12 +264,12 @@ describe('a signature verified in the request that finishes the login', () => {
   });
 
   it('leaves the login pending when the account step fails, and the next check asks Mobile ID again', async () => {
-    const { logins, calls } = signing(200);
+    const { logins, calls } = signing(1000);
     const { id } = await logins.start(start('+41 79 400 00 21'));
     expect((await logins.check(id, { finishing: true })).account).toBeNull();
     // (the account step fails here: nothing is written)
     expect(await logins.check(id)).toMatchObject({ status: 'pending' });
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1050));
     const state = await logins.check(id);
     expect(state).toMatchObject({ status: 'signed', result: { serial: 'MIDCHE0FIN1SH00' } });
     expect(state.account).toBeUndefined();
