@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
 import { ping, type Db } from './db/index.js';
+import { logFailure } from './db/unavailable.js';
 import type { Logger } from './logger.js';
 import { renderPageError } from './interactions/errors.js';
 import { interactionRouter, type InteractionDeps } from './interactions/router.js';
@@ -50,7 +51,7 @@ export function composeApp(deps: AppDeps): Provider {
   provider.use(publishedDocuments(['/.well-known/openid-configuration', '/jwks'], deps.jwks ? { '/jwks': deps.jwks } : {}));
   provider.use(
     providerRequestScope(db, {
-      onError: (err, ctx) => ((ctx.state.log as Logger | undefined) ?? deps.log).error({ err }, 'saving the tokens of a token request failed'),
+      onError: (err, ctx) => logFailure((ctx.state.log as Logger | undefined) ?? deps.log, 'saving the tokens of a token request failed')(err),
       onAuthorizationError: (err, ctx) => {
         // Neither sent on nor given the provider's new cookies: the browser keeps the ones it
         // had, so the same step can be tried again and nothing of the login is lost.

@@ -13,7 +13,7 @@ import { ADMIN_MESSAGES, adminRouters, ensureAdminClient } from './admin/index.j
 import { composeApp } from './app.js';
 import type { Config } from './config.js';
 import { createDb, isEmbedded, migrate, type Db } from './db/index.js';
-import { jobFailed } from './db/unavailable.js';
+import { logFailure } from './db/unavailable.js';
 import { createLogger, type Logger } from './logger.js';
 import { startSweeper } from './oidc/adapter.js';
 import { loadTokenSubject } from './oidc/token-subject.js';
@@ -174,7 +174,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   await ensureAdminClient(provider, db, config, { log, acrValues });
   if (sandbox) await ensureDemoClient(provider, db, config);
 
-  const stopSweeper = startSweeper(db, config.sweepIntervalSeconds, jobFailed(log, 'sweeping expired rows failed'));
+  const stopSweeper = startSweeper(db, config.sweepIntervalSeconds, logFailure(log, 'sweeping expired rows failed'));
 
   const server = http.createServer(provider.callback());
   server.keepAliveTimeout = 65_000;

@@ -41,7 +41,7 @@ export function logUnavailable(log: Logger, err: unknown, what = 'database unava
   log.warn({ err: { message, code }, databaseUnavailable: true }, what);
 }
 
-/** The error handler of a background job: a warning while the database is out of reach, else the error with its stack. */
-export function jobFailed(log: Logger, what: string): (err: unknown) => void {
+/** The error handler of a background job or a request: a warning while the database is out of reach, else the error with its stack. */
+export function logFailure(log: Logger, what: string): (err: unknown) => void {
   return (err) => (isDatabaseUnavailable(err) ? logUnavailable(log, err, what) : log.error({ err }, what));
 }

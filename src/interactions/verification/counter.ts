@@ -14,7 +14,7 @@
 import type { Context } from 'koa';
 
 import type { Locale } from '../../config.js';
-import { jobFailed } from '../../db/unavailable.js';
+import { logFailure } from '../../db/unavailable.js';
 import type { Logger } from '../../logger.js';
 import { parseClaimedIdentity, type ClaimedIdentity, type IdentityErrors } from '../../verification/identity.js';
 import type { StepUpContext } from '../../verification/index.js';
@@ -35,7 +35,7 @@ export function counterFeature(deps: FeatureDeps): VerificationFeature {
   const { service, keys } = counterServiceFor(config, db);
 
   const sweep = setInterval(() => {
-    service.expire().catch(jobFailed(log, 'closing expired counter cases failed'));
+    service.expire().catch(logFailure(log, 'closing expired counter cases failed'));
   }, config.sweepIntervalSeconds * 1000);
   sweep.unref();
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 
 import { describe, expect, it } from 'vitest';
 
-import { isDatabaseUnavailable, jobFailed } from '../../../src/db/unavailable.js';
+import { isDatabaseUnavailable, logFailure } from '../../../src/db/unavailable.js';
 import { AppError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logger.js';
 
@@ -45,11 +45,11 @@ describe('isDatabaseUnavailable', () => {
   });
 });
 
-describe('jobFailed', () => {
+describe('logFailure', () => {
   it('warns once, without the stack, while the database is out of reach; logs any other failure as an error', () => {
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>), done()) });
-    const onError = jobFailed(createLogger('info', sink), 'sweeping expired rows failed');
+    const onError = logFailure(createLogger('info', sink), 'sweeping expired rows failed');
     onError(withCode('57P01', 'terminating connection due to administrator command'));
     onError(withCode('23505', 'duplicate key value violates unique constraint'));
     expect(lines.map((l) => [l.level, l.msg])).toEqual([['warn', 'sweeping expired rows failed'], ['error', 'sweeping expired rows failed']]);
