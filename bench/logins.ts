@@ -73,7 +73,7 @@ function readSettings() {
   return {
     phases: list<Phase>('BENCH_PHASES', PHASES),
     variants: list<Variant>('BENCH_LOGIN_VARIANTS', VARIANTS),
-    browsers: envNumber('BENCH_BROWSERS', 32, 1),
+    browsers: envNumber('BENCH_BROWSERS', 64, 1),
     duration: envNumber('BENCH_DURATION', 20, 1),
     warmup: envNumber('BENCH_WARMUP', 3, 0),
     pending: envNumber('BENCH_PENDING', 10_000, 1),
