@@ -605,6 +605,24 @@ const FILE_PROBLEMS: Record<string, string> = {
   EISDIR: 'a directory stands where a file is needed',
 };
 
+/** `<lead>: <what went wrong> (<code>; got "<DATABASE_URL without its password>")`. */
+function databaseMessage(error: unknown, databaseUrl: string, lead: string): string {
+  const err = error as SystemError;
+  const code = err.code ?? (err.name === 'KnexTimeoutError' ? 'ETIMEDOUT' : undefined);
+  const problem = (code && DATABASE_PROBLEMS[code]) ?? `it cannot be connected to: ${whatFailed(err)}`;
+  const masked = maskUrl(databaseUrl);
+  return withoutSecrets(`${lead}: ${problem} (${code ? `${code}; ` : ''}${masked === undefined ? 'value hidden' : `got "${masked}"`})`, urlPasswords(databaseUrl), '***');
+}
+
+/**
+ * The start's last line when the PostgreSQL server of DATABASE_URL stayed out of reach for
+ * DATABASE_WAIT_SECONDS (refused, timed out, not accepting connections): the value may well be
+ * right and the server not up yet, so this is not called an invalid configuration.
+ */
+export function unreachableDatabaseMessage(error: unknown, config: Config): string {
+  return databaseMessage(error, config.databaseUrl ?? '', `Database unavailable: DATABASE_URL could not be reached within DATABASE_WAIT_SECONDS (${config.databaseWaitSeconds} s)`);
+}
+
 /** One start-up step of src/main.ts: opening the database, or starting the server (which listens). */
 export type StartupStep = 'database' | 'server';
 
@@ -626,17 +644,7 @@ export function startupError(error: unknown, config: Config, step: StartupStep):
   const err = error as SystemError;
   const code = err.code ?? (err.name === 'KnexTimeoutError' ? 'ETIMEDOUT' : undefined);
 
-  if (step === 'database' && config.databaseUrl) {
-    const problem = (code && DATABASE_PROBLEMS[code]) ?? `it cannot be connected to: ${whatFailed(err)}`;
-    const masked = maskUrl(config.databaseUrl);
-    return new ConfigError(
-      withoutSecrets(
-        `Invalid configuration: DATABASE_URL cannot be used: ${problem} (${code ? `${code}; ` : ''}${masked === undefined ? 'value hidden' : `got "${masked}"`})`,
-        urlPasswords(config.databaseUrl),
-        '***',
-      ),
-    );
-  }
+  if (step === 'database' && config.databaseUrl) return new ConfigError(databaseMessage(err, config.databaseUrl, 'Invalid configuration: DATABASE_URL cannot be used'));
 
   const inDir = (dir: string) => !!err.path && dir !== ':memory:' && (err.path === dir || err.path.startsWith(dir + path.sep));
   if ((step === 'database' && !config.databaseUrl && config.dataDir !== ':memory:') || inDir(config.dataDir)) {

@@ -1,12 +1,14 @@
 /**
  * `npm start` while PostgreSQL is not there yet (both starting at once, or a restart): the server
- * waits for it (DATABASE_WAIT_SECONDS) and starts as soon as it answers.
+ * waits for it (DATABASE_WAIT_SECONDS) and starts as soon as it answers. A database that is there
+ * but refuses what the URL asks for is a configuration error, reported at once.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import { runEntry } from '../helpers/child.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { freePort } from '../helpers/server.js';
 
@@ -60,3 +62,13 @@ it('waits for a PostgreSQL server that is not reachable yet, and starts once it 
     forwarder?.close();
   }
 }, 120_000);
+
+it('does not wait for a database that does not exist: a configuration error (exit 78) at once', async () => {
+  const url = new URL(tdb.url!);
+  url.pathname = `/${url.pathname.slice(1)}_missing`;
+  const run = await runEntry('src/main.ts', [], { DATABASE_URL: url.href, PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_WAIT_SECONDS: '60' });
+  expect(run.status).toBe(78);
+  expect(run.ms).toBeLessThan(30_000);
+  expect(run.stdout).not.toContain('waiting for it');
+  expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^Invalid configuration: DATABASE_URL cannot be used: the database it names does not exist \(3D000; got "postgres:\/\/.*_missing"\)$/);
+}, 60_000);
