@@ -116,12 +116,31 @@ function fail(check: Check, detail: string, cause?: unknown): MobileIdError {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : 'unknown error');
 
+/**
+ * Strict Base64 (RFC 4648 section 4, padding optional, whitespace such as line breaks ignored).
+ * Node's decoder skips what is not Base64 (and reads base64url too), so the bytes are encoded
+ * again and must give the same text: a string of several kilobytes is checked natively, where a
+ * regular expression over it cost a tenth of a verification.
+ */
 function decodeBase64(input: string): Uint8Array<ArrayBuffer> {
+  const decoded = strictBase64(input) ?? strictBase64(input.replace(/\s+/g, ''));
+  if (decoded) return decoded;
   const compact = input.replace(/\s+/g, '');
   if (compact.length === 0) throw fail('format', 'Base64Signature is empty');
   if (compact.length > MAX_BASE64_LENGTH) throw fail('format', 'Base64Signature is too large');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 === 1) throw fail('format', 'Base64Signature is not Base64');
-  return new Uint8Array(Buffer.from(compact, 'base64'));
+  throw fail('format', 'Base64Signature is not Base64');
+}
+
+function strictBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (text.length === 0 || text.length > MAX_BASE64_LENGTH) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  const again = bytes.toString('base64');
+  // Without its padding, the text must be the encoding's prefix, and only the padding may follow.
+  const unpadded = text.endsWith('==') ? text.slice(0, -2) : text.endsWith('=') ? text.slice(0, -1) : text;
+  if (again.length !== unpadded.length + ((4 - (unpadded.length % 4)) % 4) || !again.startsWith(unpadded)) return undefined;
+  if (unpadded.length !== text.length && again.length !== text.length) return undefined;
+  // A copy: the decoder may have written into Node's shared pool, and the parsers read `.buffer`.
+  return new Uint8Array(bytes);
 }
 
 /** The parsed SignedData, and its certificates (parsed once per distinct certificate, see certificate-cache.ts). */

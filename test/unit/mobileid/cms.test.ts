@@ -183,6 +183,27 @@ describe('tampered copies of the real signature', () => {
     if (placeholder.state !== 'signed') throw new Error('expected a signature');
     await expectInvalid(verifyCmsSignature(placeholder.base64Signature, postman()), /^format:/);
   });
+
+  it('Base64 as RFC 4648 writes it: line breaks and missing padding are fine, anything else is refused', async () => {
+    // The signature of the recorded status answer: 6910 bytes, so its encoding ends with "==".
+    const padded = b64(fixtureBytes('cms/postman-2024-ec-rubin4-status.der'));
+    expect(padded).toMatch(/[^=]==$/);
+    const body = padded.slice(0, -2);
+    const wrapped = padded.replace(/.{64}/g, '$&\r\n');
+    for (const ok of [padded, body, wrapped, ` ${padded}\n`]) {
+      expect((await verifyCmsSignature(ok, postman())).mobileIdSerial).toBe('MIDCHEO16P1O6E92');
+    }
+    const notBase64 = /^format: Base64Signature is not Base64/;
+    await expectInvalid(verifyCmsSignature(`${padded}=`, postman()), notBase64); // padding beyond the block
+    await expectInvalid(verifyCmsSignature(`${body}=`, postman()), notBase64); // half the padding
+    await expectInvalid(verifyCmsSignature(padded.replace(/\+/g, '-').replace(/\//g, '_'), postman()), notBase64); // base64url
+    await expectInvalid(verifyCmsSignature(`${padded.slice(0, 100)}!${padded.slice(100)}`, postman()), notBase64);
+    await expectInvalid(verifyCmsSignature(`${padded.slice(0, 100)}=${padded.slice(100)}`, postman()), notBase64);
+    // A last character whose unused bits are not zero ("A" is QQ==): no encoder writes it.
+    await expectInvalid(verifyCmsSignature('QR==', postman()), notBase64);
+    await expectInvalid(verifyCmsSignature('QUJDRA=', postman()), notBase64); // half the padding
+    await expectInvalid(verifyCmsSignature('Q', postman()), notBase64);
+  });
 });
 
 describe('what no signature covers, in the real signature (see cms-bit-flips.test.ts for every bit)', () => {
