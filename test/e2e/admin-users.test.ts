@@ -4,8 +4,6 @@
  * login is normal again. Under the `reject` policy the re-pin is what lets the user back in.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +17,7 @@ import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
 import { migratedDb } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { freePort, startSandboxServer, startTestServer } from '../helpers/server.js';
-import { chooseMethod, instantOnlineMethod } from '../helpers/stepup.js';
+import { chooseMethod, instantOnlineMethod, policyDirWith } from '../helpers/stepup.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -44,12 +42,9 @@ async function adminToken(server: RunningServer): Promise<string> {
 
 beforeAll(async () => {
   // The downgrade server offers a test-only online method (kind auto) that approves at once.
-  policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scl-repin-'));
-  fs.cpSync(path.resolve('policies'), policyDir, { recursive: true });
-  const qorFile = path.join(policyDir, 'qor.json');
-  const policy = JSON.parse(fs.readFileSync(qorFile, 'utf8')) as { verification: { methods: Record<string, string> } };
-  policy.verification.methods['test-online'] = 'auto';
-  fs.writeFileSync(qorFile, JSON.stringify(policy));
+  policyDir = policyDirWith('scl-repin-', (policy) => {
+    policy.verification.methods['test-online'] = 'auto';
+  });
   const t = await migratedDb();
   const db: Db = t.db;
   const server = await startTestServer({

@@ -7,8 +7,6 @@
  * not confirmed gets one message whatever the reason: the precise outcome is only in the record.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,7 +16,7 @@ import { Browser, formAction } from '../helpers/browser.js';
 import { migratedDb } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { freePort, startTestServer } from '../helpers/server.js';
-import { chooseMethod, instantOnlineMethod, submitForm } from '../helpers/stepup.js';
+import { chooseMethod, instantOnlineMethod, policyDirWith, submitForm } from '../helpers/stepup.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -64,12 +62,9 @@ async function start(env: Record<string, string> = {}): Promise<{ server: Runnin
 }
 
 beforeAll(async () => {
-  policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scl-stepup-ahv-'));
-  fs.cpSync(path.resolve('policies'), policyDir, { recursive: true });
-  const qorFile = path.join(policyDir, 'qor.json');
-  const policy = JSON.parse(fs.readFileSync(qorFile, 'utf8')) as { verification: { methods: Record<string, string> } };
-  policy.verification.methods['test-online'] = 'auto';
-  fs.writeFileSync(qorFile, JSON.stringify(policy));
+  policyDir = policyDirWith('scl-stepup-ahv-', (policy) => {
+    policy.verification.methods['test-online'] = 'auto';
+  });
   ({ server, db, cleanup } = await start());
   rp = await createRp(server);
 });

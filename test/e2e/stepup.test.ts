@@ -4,8 +4,6 @@
  * registered by the test suite only (the real ones live in src/verification/*).
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,7 +14,7 @@ import { Browser, formAction, hiddenInput } from '../helpers/browser.js';
 import { migratedDb } from '../helpers/db.js';
 import { createRp, phone, redeem, submitPhone, waitForResult, type Attempt, type Rp } from '../helpers/rp.js';
 import { freePort, startTestServer } from '../helpers/server.js';
-import { instantOnlineMethod } from '../helpers/stepup.js';
+import { instantOnlineMethod, policyDirWith } from '../helpers/stepup.js';
 
 const QOR_100 = 'urn:servicecore:qor:100';
 const QOR_300 = 'urn:servicecore:qor:300';
@@ -41,20 +39,17 @@ const counterMethod: VerificationMethod = {
 };
 
 beforeAll(async () => {
-  policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scl-stepup-'));
-  fs.cpSync(path.resolve('policies'), policyDir, { recursive: true });
-  const qorFile = path.join(policyDir, 'qor.json');
-  const policy = JSON.parse(fs.readFileSync(qorFile, 'utf8')) as { verification: { methods: Record<string, string> }; levelsOfTrust: unknown[] };
-  policy.levelsOfTrust.push({
-    systemName: FRESH,
-    nameKey: 'lot.substantial',
-    qoa: 'urn:servicecore:qoa:mobileid-app',
-    qorStrength: 'urn:servicecore:qor-strength:low',
-    checks: { maxAuthenticationAgeSeconds: 1 },
+  policyDir = policyDirWith('scl-stepup-', (policy) => {
+    policy.levelsOfTrust.push({
+      systemName: FRESH,
+      nameKey: 'lot.substantial',
+      qoa: 'urn:servicecore:qoa:mobileid-app',
+      qorStrength: 'urn:servicecore:qor-strength:low',
+      checks: { maxAuthenticationAgeSeconds: 1 },
+    });
+    policy.verification.methods['test-online'] = 'auto';
+    policy.verification.methods['test-counter'] = 'manual';
   });
-  policy.verification.methods['test-online'] = 'auto';
-  policy.verification.methods['test-counter'] = 'manual';
-  fs.writeFileSync(qorFile, JSON.stringify(policy));
   const t = await migratedDb();
   db = t.db;
   cleanup = t.cleanup;

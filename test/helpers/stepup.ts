@@ -1,4 +1,8 @@
 /** A relying party's login up to the step-up page, and the forms a user submits there. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import type { Db } from '../../src/db/index.js';
 import type { RunningServer } from '../../src/server.js';
 import { recordVerification, type VerificationMethod } from '../../src/verification/index.js';
@@ -49,4 +53,21 @@ export function instantOnlineMethod(getDb: () => Db, evidence: Record<string, un
       return { redirect: ctx.returnUrl };
     },
   };
+}
+
+/** The parts of policies/qor.json that tests change. */
+export interface QorPolicyFile {
+  verification: { methods: Record<string, string> };
+  levelsOfTrust: unknown[];
+}
+
+/** A copy of policies/ in a new temporary directory (for POLICY_DIR), its qor.json changed by `edit`. */
+export function policyDirWith(prefix: string, edit: (qor: QorPolicyFile) => void): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.cpSync(path.resolve('policies'), dir, { recursive: true });
+  const qorFile = path.join(dir, 'qor.json');
+  const policy = JSON.parse(fs.readFileSync(qorFile, 'utf8')) as QorPolicyFile;
+  edit(policy);
+  fs.writeFileSync(qorFile, JSON.stringify(policy));
+  return dir;
 }
