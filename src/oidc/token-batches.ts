@@ -108,27 +108,38 @@ const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.pa
  * resume makes sure: two resumptions of one login at once must not both get a code); then, for each
  * request whose interactions were all still there (`e`: how many it ends), saves its rows `y`,
  * removes its other rows `z` and records the logins `w` behind its grants.
+ *
+ * Each row it updates or deletes is found by its key (`lateral … limit 1`, as `findStatementText`
+ * does) and then changed through its physical address (`ctid`): a plain join of the keys with the
+ * table leaves the choice to the planner, and the generic plan made while the table was small and
+ * never analysed (a new database, its first minute) read the whole table, or every interaction,
+ * for each row, and kept doing so as the table grew. A row changed by another transaction in
+ * between is seen as PostgreSQL sees it in READ COMMITTED: a consumption or an end is checked again
+ * on the row's latest version, and a row consumed or removed meanwhile is not consumed or removed
+ * twice (the request lost the race).
  */
+const keyed = (keys: string, model: string) =>
+  `cross join lateral (select q.ctid from ${TABLE} q where q.model = ${model} and q.id = ${keys}.id limit 1) k`;
 const COMMIT = statement(
   'oidc_tokens_commit',
   `with c as (
           update ${TABLE} p set consumed_at = ($3::timestamptz[])[x.n]
-            from oidc_keys($1::text[], $2::text[]) x
-           where p.model = x.model and p.id = x.id and p.consumed_at is null
+            from oidc_keys($1::text[], $2::text[]) x ${keyed('x', 'x.model')}
+           where p.ctid = k.ctid and p.consumed_at is null
        returning ($4::int[])[x.n] as req),
         consumed as (
           select r.req from unnest($5::int[], $6::int[]) as r(req, needed)
            where r.needed = (select count(*) from c where c.req = r.req)),
         ended as (
-          delete from ${TABLE} p using unnest($8::text[], $9::text[], $10::int[]) as z(model, id, req)
-           where z.model = 'Interaction' and p.model = 'Interaction' and p.id = z.id and z.req in (select req from consumed)
-       returning z.req),
+          delete from ${TABLE} p using oidc_keys($8::text[], $9::text[]) z ${keyed('z', "'Interaction'")}
+           where z.model = 'Interaction' and p.ctid = k.ctid and ($10::int[])[z.n] in (select req from consumed)
+       returning ($10::int[])[z.n] as req),
         ok as (
           select r.req from unnest($5::int[], $11::int[]) as r(req, ends)
            where r.req in (select req from consumed) and r.ends = (select count(*) from ended e where e.req = r.req)),
         u as (${saveRows(7)} where y.req in (select req from ok) ${ON_CONFLICT}),
-        d as (delete from ${TABLE} p using unnest($8::text[], $9::text[], $10::int[]) as z(model, id, req)
-               where z.model <> 'Interaction' and p.model = z.model and p.id = z.id and z.req in (select req from ok)),
+        d as (delete from ${TABLE} p using oidc_keys($8::text[], $9::text[]) z ${keyed('z', 'z.model')}
+               where z.model <> 'Interaction' and p.ctid = k.ctid and ($10::int[])[z.n] in (select req from ok)),
         w as (${upsertGrantLogins(12, 'req in (select req from ok)')})
    select req from ok`,
 );

@@ -170,6 +170,31 @@ describe('token reads and writes batched across requests', () => {
     expect(plan).toMatch(/Index Scan using oidc_payloads_uid on oidc_payloads/);
   });
 
+  it('commits by key, even on the plan PostgreSQL keeps from before the table had statistics', async () => {
+    const Adapter = createAdapter(db);
+    const interactions = new Adapter('Interaction');
+    // A new database: a few hundred interactions and codes, never analysed.
+    for (let i = 0; i < 300; i++) await interactions.upsert(`ci${i}`, { jti: `ci${i}` }, 600);
+    for (let i = 0; i < 50; i++) await new Adapter('AuthorizationCode').upsert(`cc${i}`, { jti: `cc${i}`, grantId: `cg${i}` }, 600);
+    const none = (n: number) => Array(n).fill(`'{}'`);
+    const args = [`'{AuthorizationCode}'`, `'{cc1}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, `'{Interaction,Session}'`, `'{ci1,cs1}'`, `'{0,0}'`, `'{1}'`, ...none(6)];
+    const trx = await db.transaction();
+    try {
+      await trx.raw(`prepare commit_generic as ${TOKEN_STATEMENTS.commit.text}`);
+      await trx.raw('set local plan_cache_mode = force_generic_plan');
+      const explained = await trx.raw(`explain (costs off) execute commit_generic(${args.join(', ')})`);
+      await trx.raw('deallocate commit_generic');
+      const plan = (explained.rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).not.toMatch(/Seq Scan on oidc_payloads/);
+      // Not every interaction read for the one to end.
+      expect(plan).not.toMatch(/Index Cond: \(\(model\)::text = 'Interaction'::text\)\n/);
+      expect(plan.match(/Tid Scan on oidc_payloads p/g)).toHaveLength(3);
+      expect(plan.match(/Index Cond: \(\(\(model\)::text = [^)]+\) AND \(\(id\)::text = \w+\.id\)\)/g)).toHaveLength(3);
+    } finally {
+      await trx.rollback();
+    }
+  });
+
   it('plans the batched token statements once, each key looked up through its index', async () => {
     // A table of a few hundred logins with statistics: small enough that reading it whole looked
     // cheaper than the ten lookups by key PostgreSQL assumes for an array parameter.
@@ -180,7 +205,7 @@ describe('token reads and writes batched across requests', () => {
     await db.raw('analyze oidc_payloads');
     const none = (n: number) => Array(n).fill(`'{}'`);
     const cases = [
-      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, ...none(10)], [/Update on oidc_payloads p\n(.*\n){1,2}.*Index Scan using oidc_payloads_pkey on oidc_payloads p\n/]],
+      ['plan_commit', TOKEN_STATEMENTS.commit.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode8}'`, 'array[now()]', `'{0}'`, `'{0}'`, `'{1}'`, `'[]'`, ...none(10)], [/Update on oidc_payloads p\n(.*\n)+.*Index Scan using oidc_payloads_pkey on oidc_payloads q\n(.*\n)+.*Tid Scan on oidc_payloads p\n/]],
       ['plan_find', TOKEN_STATEMENTS.findWithSubject.text, [`'{AuthorizationCode}'`, `'{AuthorizationCode4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using oidc_payloads_uid/]],
       ['plan_find_login', TOKEN_STATEMENTS.findWithLoginSubject.text, [`'{Session,Interaction}'`, `'{Session4,Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/, /Index Scan using accounts_pkey/]],
       ['plan_find_plain', TOKEN_STATEMENTS.find.text, [`'{Interaction}'`, `'{Interaction4}'`, 'now()'], [/Index Scan using oidc_payloads_pkey/]],
