@@ -96,7 +96,7 @@ export async function findOrCreateAccount(
 
 /** What the latest login proved, as a write to run with the rest of the login's (src/db/statements.ts `runWrites`). */
 export function recordLoginWrite(db: Db, id: string, login: LastLogin): Write {
-  return writeOf(db('accounts').where({ id }).update({ last_login_at: new Date(login.at), last_login: JSON.stringify(login) }));
+  return writeOf(db('accounts').where({ id }).update({ last_login_at: new Date(login.at), last_login: JSON.stringify(login) }), `accounts:${id}`);
 }
 
 /** Pin a new Mobile ID serial (after a verified re-activation, or by an administrator). */

@@ -31,7 +31,7 @@ export async function audit(db: Db, event: AuditEvent): Promise<void> {
 }
 
 /** An audit event as a write to run with the change it records (src/db/statements.ts `runWrites`). */
-export const auditWrite = (db: Db, event: AuditEvent): Write => writeOf(insertQuery(db, event));
+export const auditWrite = (db: Db, event: AuditEvent): Write => writeOf(insertQuery(db, event), null);
 
 export async function auditTrail(db: Db, subject: string, limit = 100): Promise<(AuditEvent & { at: Date })[]> {
   return db('audit_events').where({ subject }).orderBy('id', 'desc').limit(limit).select('at', 'actor', 'action', 'subject', 'before', 'after', 'detail');

@@ -12,6 +12,7 @@
  */
 import crypto from 'node:crypto';
 
+import DataLoader from 'dataloader';
 import type { Knex } from 'knex';
 
 import type { Db } from './index.js';
@@ -82,24 +83,95 @@ export const BATCH_OPTIONS = {
 export interface Write {
   text: string;
   values: unknown[];
+  /**
+   * The row it changes or may change (`table:key`), or null when it only adds rows (an insert of a
+   * new key; a clash with an existing row is an error, never a silent change). Writes of
+   * concurrent callers go into one statement only when no two of them name the same row:
+   * PostgreSQL changes a row once per statement and silently skips a second update of it.
+   */
+  row: string | null;
 }
 
-/** The write a knex query builder stands for, to run with others in `runWrites`. */
-export function writeOf(query: Knex.QueryBuilder): Write {
+/** The write a knex query builder stands for, to run with others in `runWrites`; `row` as in `Write`. */
+export function writeOf(query: Knex.QueryBuilder, row: string | null): Write {
   const { sql, bindings } = query.toSQL().toNative();
-  return { text: sql, values: bindings.map((v) => (v === undefined ? null : v)) };
+  return { text: sql, values: bindings.map((v) => (v === undefined ? null : v)), row };
 }
+
+/** Callers whose writes join one statement at most (each combination is a statement of its own). */
+const CALLERS_PER_STATEMENT = 8;
 
 /**
  * Several writes to different tables in one statement (data-modifying `with` parts): one round
- * trip, and one transaction, so either all of them are written or none. The statement is prepared
- * under a name of its text: a connection plans each combination of writes once. (The writes joined
- * here are inserts and changes of rows by their key, whose generic plans are as good as any.)
+ * trip, and one transaction, so either all of them are written or none.
+ *
+ * The writes of concurrent callers (those asked for in the same turn of the event loop) share the
+ * statement, when no two callers change the same row, a few callers at a time: under load, the
+ * logins that finish together cost one round trip and one commit instead of one each. Should that
+ * statement fail (one caller's insert clashes with a row, a deadlock), nothing of it was written,
+ * and each caller's writes run again on their own, so that only the caller at fault fails.
+ *
+ * The statement is prepared under a name of its text: a connection plans each combination of
+ * writes once. (The writes joined here are inserts and changes of rows by their key, whose generic
+ * plans are as good as any.)
  */
 export async function runWrites(db: Db, writes: readonly Write[]): Promise<void> {
   if (!writes.length) return;
+  let batches = writeBatches.get(db);
+  if (!batches) {
+    batches = new DataLoader<readonly Write[], void>((batch) => runWriteBatch(db, batch), BATCH_OPTIONS);
+    writeBatches.set(db, batches);
+  }
+  await batches.load(writes);
+}
+
+const writeBatches = new WeakMap<Db, DataLoader<readonly Write[], void>>();
+
+async function runWriteBatch(db: Db, callers: readonly (readonly Write[])[]): Promise<(void | Error)[]> {
+  const results: (void | Error)[] = new Array(callers.length).fill(undefined);
+  for (const members of statementGroups(callers)) {
+    try {
+      await runTogether(db, members.map((i) => callers[i]!));
+    } catch (err) {
+      if (members.length === 1 || !isStatementError(err)) {
+        members.forEach((i) => (results[i] = asError(err)));
+        continue;
+      }
+      // Nothing of the statement was written: each caller's writes again, on their own.
+      await Promise.all(
+        members.map((i) =>
+          runTogether(db, [callers[i]!]).catch((own: unknown) => {
+            results[i] = asError(own);
+          }),
+        ),
+      );
+    }
+  }
+  return results;
+}
+
+/**
+ * The callers (by index) in groups of at most `CALLERS_PER_STATEMENT` whose rows are disjoint, in
+ * the order they came (a caller joins the first group it fits).
+ */
+function statementGroups(callers: readonly (readonly Write[])[]): number[][] {
+  const groups: { rows: Set<string>; members: number[] }[] = [];
+  callers.forEach((writes, index) => {
+    const rows = writes.flatMap((w) => (w.row === null ? [] : [w.row]));
+    let group = groups.find((g) => g.members.length < CALLERS_PER_STATEMENT && rows.every((r) => !g.rows.has(r)));
+    if (!group) {
+      group = { rows: new Set(), members: [] };
+      groups.push(group);
+    }
+    rows.forEach((r) => group.rows.add(r));
+    group.members.push(index);
+  });
+  return groups.map((g) => g.members);
+}
+
+async function runTogether(db: Db, callers: readonly (readonly Write[])[]): Promise<void> {
   const values: unknown[] = [];
-  const parts = writes.map((write, i) => {
+  const parts = callers.flat().map((write, i) => {
     const offset = values.length;
     values.push(...write.values);
     return `w${i} as (${write.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
@@ -107,3 +179,15 @@ export async function runWrites(db: Db, writes: readonly Write[]): Promise<void>
   const text = `with ${parts.join(', ')} select 1`;
   await run(db, statement(`writes_${crypto.createHash('sha1').update(text).digest('base64url')}`, text), values);
 }
+
+/**
+ * An error PostgreSQL reported for the statement itself (a SQLSTATE outside connection failures
+ * and shutdowns), after which nothing of it was written. A lost connection leaves that unknown,
+ * so its writes are not run again.
+ */
+function isStatementError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|53|58|XX)/.test(code);
+}
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

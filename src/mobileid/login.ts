@@ -540,7 +540,7 @@ export class MobileIdLogins {
    * cannot be replayed. A write to run with the account step's own (`runWrites`).
    */
   completedWrite(state: LoginState, accountId: string): Write {
-    return { text: SQL.completed.text, values: [state.id, JSON.stringify({ ...state.result, accountId }), new Date()] };
+    return { text: SQL.completed.text, values: [state.id, JSON.stringify({ ...state.result, accountId }), new Date()], row: `${TABLE}:${state.id}` };
   }
 
   /** The account step refused the login (e.g. a changed serial under the reject policy). */

@@ -186,7 +186,7 @@ export async function saveRow(db: Db, upsert: PendingUpsert): Promise<void> {
 
 /** The save of one row as a write to commit with others (`runWrites`). */
 export function saveWrite(upsert: PendingUpsert): Write {
-  return { text: SAVE.text, values: [JSON.stringify([savedRow(upsert, 0)])] };
+  return { text: SAVE.text, values: [JSON.stringify([savedRow(upsert, 0)])], row: `${TABLE}:${keyOf(upsert.model, upsert.id)}` };
 }
 
 /**

@@ -389,7 +389,7 @@ describe('a model saved with other writes', () => {
     const write = await saveWriteOf(kept, 600);
     expect(await provider.Interaction.find('sw2')).toBeUndefined();
 
-    await runWrites(db, [{ text: 'insert into audit_events (actor, action) values ($1, $2)', values: ['test', 'saved-with'] }, write]);
+    await runWrites(db, [{ text: 'insert into audit_events (actor, action) values ($1, $2)', values: ['test', 'saved-with'], row: null }, write]);
     const found = await provider.Interaction.find('sw2');
     const reference = await provider.Interaction.find('sw1');
     expect(found).toMatchObject({ ...payload, result: { login: { accountId: 'a1' } }, kind: 'Interaction', jti: 'sw2' });
