@@ -129,7 +129,8 @@ const writeBatches = new WeakMap<Db, DataLoader<readonly Write[], void>>();
 
 async function runWriteBatch(db: Db, callers: readonly (readonly Write[])[]): Promise<(void | Error)[]> {
   const results: (void | Error)[] = new Array(callers.length).fill(undefined);
-  for (const members of statementGroups(callers)) {
+  const rowsOf = (writes: readonly Write[]) => writes.flatMap((w) => (w.row === null ? [] : [w.row]));
+  for (const members of disjointGroups(callers, rowsOf, CALLERS_PER_STATEMENT)) {
     try {
       await runTogether(db, members.map((i) => callers[i]!));
     } catch (err) {
@@ -151,19 +152,20 @@ async function runWriteBatch(db: Db, callers: readonly (readonly Write[])[]): Pr
 }
 
 /**
- * The callers (by index) in groups of at most `CALLERS_PER_STATEMENT` whose rows are disjoint, in
- * the order they came (a caller joins the first group it fits).
+ * Batched items (by index) in groups that share no key, of at most `max` items, in the order they
+ * came (an item joins the first group it fits): the groups whose items one statement may change
+ * together, since PostgreSQL changes a row once per statement.
  */
-function statementGroups(callers: readonly (readonly Write[])[]): number[][] {
-  const groups: { rows: Set<string>; members: number[] }[] = [];
-  callers.forEach((writes, index) => {
-    const rows = writes.flatMap((w) => (w.row === null ? [] : [w.row]));
-    let group = groups.find((g) => g.members.length < CALLERS_PER_STATEMENT && rows.every((r) => !g.rows.has(r)));
+export function disjointGroups<T>(items: readonly T[], keysOf: (item: T) => readonly string[], max = Infinity): number[][] {
+  const groups: { keys: Set<string>; members: number[] }[] = [];
+  items.forEach((item, index) => {
+    const keys = keysOf(item);
+    let group = groups.find((g) => g.members.length < max && keys.every((k) => !g.keys.has(k)));
     if (!group) {
-      group = { rows: new Set(), members: [] };
+      group = { keys: new Set(), members: [] };
       groups.push(group);
     }
-    rows.forEach((r) => group.rows.add(r));
+    keys.forEach((k) => group.keys.add(k));
     group.members.push(index);
   });
   return groups.map((g) => g.members);

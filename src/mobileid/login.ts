@@ -14,7 +14,7 @@ import DataLoader from 'dataloader';
 
 import type { AccountRow } from '../accounts/index.js';
 import { asDate, type Db } from '../db/index.js';
-import { BATCH_OPTIONS, run, statement, type Statement, type Write } from '../db/statements.js';
+import { BATCH_OPTIONS, disjointGroups, run, statement, type Statement, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import type { CertificateStore } from './certificates.js';
 import type { MobileIdClient } from './client.js';
@@ -43,25 +43,32 @@ const TABLE = 'mobileid_transactions';
  * The integration tests check the plans on a table that was never analysed.
  */
 const SQL = {
-  /** See MobileIdLogins.claim; the rate limits count at most `max` recent rows, so their cost stays bounded. */
+  /**
+   * See MobileIdLogins.claim; batched (`$1`: a JSON array of `ClaimRow`s, no two of one number or
+   * one client address). The rate limits count at most `max` recent rows, so their cost stays bounded.
+   */
   claim: statement(
-    'mobileid_claim',
-    `with by_number as (
-       select count(*)::int as n from (select 1 from ${TABLE} where msisdn = $1 and created_at > $3 limit $4::int) as recent
-     ), by_ip as (
-       select count(*)::int as n from (select 1 from ${TABLE} where client_ip = $2 and created_at > $5 limit $6::int) as recent
-     ), pending as (
-       select expires_at from ${TABLE} where msisdn = $1 and status = 'pending' limit 1
+    'mobileid_claims',
+    `with c as materialized (
+       select c.*,
+              (select count(*)::int from (select 1 from ${TABLE} t where t.msisdn = c.msisdn and t.created_at > c.number_since limit c.number_max) r) as by_number,
+              (select count(*)::int from (select 1 from ${TABLE} t where t.client_ip = c.client_ip and t.created_at > c.ip_since limit c.ip_max) r) as by_ip,
+              (select t.expires_at from ${TABLE} t where t.msisdn = c.msisdn and t.status = 'pending' limit 1) as pending_until
+         from jsonb_to_recordset($1::jsonb) as c(id uuid, interaction_uid text, client_id text, msisdn text, client_ip text, locale text, dtbd text,
+                                                 transaction_code text, signature_profile text, method text, geofence_policy jsonb,
+                                                 created_at timestamptz, expires_at timestamptz,
+                                                 number_since timestamptz, number_max int, ip_since timestamptz, ip_max int)
      ), inserted as (
        insert into ${TABLE} (id, interaction_uid, client_id, msisdn, client_ip, locale, dtbd, transaction_code, ap_trans_id,
                              signature_profile, method, geofence_policy, status, created_at, expires_at, next_poll_at)
-       select $7, $8, $9, $1, $2, $10, $11, $12, 'pending', $13, $17, $14::jsonb, 'pending', $15, $16, $15
-       where (select n from by_number) < $4::int and (select n from by_ip) < $6::int and not exists (select 1 from pending)
+       select id, interaction_uid, client_id, msisdn, client_ip, locale, dtbd, transaction_code, 'pending',
+              signature_profile, method, geofence_policy, 'pending', created_at, expires_at, created_at
+         from c
+        where by_number < number_max and by_ip < ip_max and pending_until is null
        on conflict do nothing
        returning id
      )
-     select (select n from by_number) as by_number, (select n from by_ip) as by_ip,
-            (select expires_at from pending) as pending_until, (select count(*)::int from inserted) as inserted`
+     select c.id, c.by_number, c.by_ip, c.pending_until, c.id in (select id from inserted) as inserted from c`
   ),
   expireStale: statement(
     'mobileid_expire_stale',
@@ -385,30 +392,29 @@ export class MobileIdLogins {
    */
   private async claim(row: Row, p: StartLogin, now: Date): Promise<void> {
     const { perNumber, perIp } = this.settings;
-    const since = (limit: RateLimit) => new Date(now.getTime() - limit.windowSeconds * 1000);
+    const since = (limit: RateLimit) => new Date(now.getTime() - limit.windowSeconds * 1000).toISOString();
     for (let attempt = 0; ; attempt++) {
-      const { rows } = await run<{ by_number: number; by_ip: number; pending_until: Date | null; inserted: number }>(this.db, SQL.claim, [
-        row.msisdn,
-        p.clientIp,
-        since(perNumber),
-        perNumber.max,
-        since(perIp),
-        perIp.max,
-        row.id,
-        row.interaction_uid,
-        p.clientId,
-        row.locale,
-        row.dtbd,
-        row.transaction_code,
-        row.signature_profile,
-        row.geofence_policy === null ? null : JSON.stringify(row.geofence_policy),
-        now,
-        row.expires_at,
-        row.method,
-      ]);
-      const result = rows[0];
-      if (result && Number(result.inserted) === 1) return;
-      if (result && (Number(result.by_number) >= perNumber.max || Number(result.by_ip) >= perIp.max)) {
+      const result = await this.batches.claims.load({
+        id: row.id,
+        interaction_uid: row.interaction_uid,
+        client_id: p.clientId,
+        msisdn: row.msisdn,
+        client_ip: p.clientIp,
+        locale: row.locale,
+        dtbd: row.dtbd,
+        transaction_code: row.transaction_code,
+        signature_profile: row.signature_profile,
+        method: row.method,
+        geofence_policy: row.geofence_policy,
+        created_at: now.toISOString(),
+        expires_at: row.expires_at.toISOString(),
+        number_since: since(perNumber),
+        number_max: perNumber.max,
+        ip_since: since(perIp),
+        ip_max: perIp.max,
+      });
+      if (result.inserted) return;
+      if (Number(result.by_number) >= perNumber.max || Number(result.by_ip) >= perIp.max) {
         (p.log ?? this.log).warn({ msisdn: maskMsisdn(row.msisdn), ip: p.clientIp }, 'mobile id rate limit reached');
         throw new AppError({
           code: 'rate_limited',
@@ -417,7 +423,7 @@ export class MobileIdLogins {
           params: { minutes: Math.ceil(Math.max(perNumber.windowSeconds, perIp.windowSeconds) / 60) },
         });
       }
-      const pendingUntil = result?.pending_until ? asDate(result.pending_until) : undefined;
+      const pendingUntil = result.pending_until ? asDate(result.pending_until) : undefined;
       if (attempt > 0 || !pendingUntil || pendingUntil > now) throw alreadyPending();
       await run(this.db, SQL.expireStale, [row.msisdn, now, JSON.stringify(EXPIRED)]);
     }
@@ -575,6 +581,36 @@ export const LOGIN_STATEMENTS: Readonly<Record<keyof typeof SQL, Statement>> = S
 
 type PolledRow = Row & { claimed: boolean; account: AccountRow | null };
 
+/** A login to insert unless a rate limit is reached or its number has a request pending (`SQL.claim`). */
+interface ClaimRow {
+  id: string;
+  interaction_uid: string;
+  client_id: string;
+  msisdn: string;
+  client_ip: string;
+  locale: string;
+  dtbd: string;
+  transaction_code: string;
+  signature_profile: string | null;
+  method: MobileIdMethod | null;
+  geofence_policy: GeofenceThresholds | string | null;
+  /** ISO 8601, as the timestamps below. */
+  created_at: string;
+  expires_at: string;
+  number_since: string;
+  number_max: number;
+  ip_since: string;
+  ip_max: number;
+}
+
+interface ClaimResult {
+  id: string;
+  by_number: number;
+  by_ip: number;
+  pending_until: Date | null;
+  inserted: boolean;
+}
+
 interface Acceptance {
   id: string;
   apTransId: string;
@@ -616,7 +652,22 @@ function loginBatches(db: Db, pollIntervalMs: number) {
     ]);
     return batch.map(() => undefined);
   }, BATCH_OPTIONS);
-  return { polls, accepted };
+  // Claims of one number or one client address go into separate statements: each counts the
+  // others' rows as it would alone (a statement does not see its own inserts).
+  const claims = new DataLoader<ClaimRow, ClaimResult>(async (batch) => {
+    const results: (ClaimResult | Error)[] = new Array(batch.length);
+    for (const members of disjointGroups(batch, (c) => [`msisdn:${c.msisdn}`, `ip:${c.client_ip ?? ''}`])) {
+      try {
+        const { rows } = await run<ClaimResult>(db, SQL.claim, [JSON.stringify(members.map((i) => batch[i]))]);
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        for (const i of members) results[i] = byId.get(batch[i]!.id) ?? new Error('mobile id claim: no result row');
+      } catch (err) {
+        for (const i of members) results[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    return results;
+  }, BATCH_OPTIONS);
+  return { polls, accepted, claims };
 }
 
 function locationOf(data: GeofencingData | undefined): LoginSuccess['location'] {

@@ -14,7 +14,7 @@ import DataLoader from 'dataloader';
 import type { AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
-import { BATCH_OPTIONS, run, statement, type Write } from '../db/statements.js';
+import { BATCH_OPTIONS, disjointGroups, run, statement, type Write } from '../db/statements.js';
 import { pushGrantLogin, upsertGrantLogins, type GrantLoginArrays } from './grant-logins.js';
 import { keyOf, type Key, type PendingGrantLogin, type PendingUpsert } from './request-scope.js';
 import { SUBJECT_OF_LOGIN, SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
@@ -190,27 +190,14 @@ export function saveWrite(upsert: PendingUpsert): Write {
 }
 
 /**
- * Splits commits into groups whose rows are disjoint: one statement never changes a row twice,
- * so two requests consuming the same refresh token are committed one after the other and the
- * second finds it consumed.
+ * The rows a commit changes: commits are split into groups whose rows are disjoint (one statement
+ * never changes a row twice), so two requests consuming the same refresh token are committed one
+ * after the other and the second finds it consumed.
  */
-function disjointGroups(commits: readonly Commit[]): number[][] {
-  const groups: { keys: Set<Key>; members: number[] }[] = [];
-  commits.forEach((commit, index) => {
-    const keys = [
-      ...[...commit.consumes, ...commit.upserts, ...(commit.destroys ?? [])].map((r) => keyOf(r.model, r.id)),
-      ...(commit.grantLogins ?? []).map((login) => keyOf('grant_logins', login.grantId)),
-    ];
-    let group = groups.find((g) => keys.every((k) => !g.keys.has(k)));
-    if (!group) {
-      group = { keys: new Set(), members: [] };
-      groups.push(group);
-    }
-    keys.forEach((k) => group.keys.add(k));
-    group.members.push(index);
-  });
-  return groups.map((g) => g.members);
-}
+const keysOfCommit = (commit: Commit): Key[] => [
+  ...[...commit.consumes, ...commit.upserts, ...(commit.destroys ?? [])].map((r) => keyOf(r.model, r.id)),
+  ...(commit.grantLogins ?? []).map((login) => keyOf('grant_logins', login.grantId)),
+];
 
 async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
   const x: [string[], string[], string[], number[]] = [[], [], [], []];
@@ -293,7 +280,7 @@ function createBatches(db: Db): TokenBatches {
     async (batch) => {
       // A group that fails fails its own requests only: the groups before it were committed.
       const results: (boolean | Error)[] = new Array(batch.length).fill(false);
-      for (const members of disjointGroups(batch)) {
+      for (const members of disjointGroups(batch, keysOfCommit)) {
         try {
           const written = await commitGroup(db, members.map((i) => batch[i]!));
           members.forEach((i, k) => (results[i] = written[k]!));
