@@ -18,6 +18,7 @@ import * as m011 from './011_oidc_keys.js';
 import * as m012 from './012_uuid_keys.js';
 import * as m013 from './013_mobileid_method.js';
 import * as m014 from './014_grant_login_details.js';
+import * as m015 from './015_keys_plpgsql.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '012_uuid_keys': m012,
   '013_mobileid_method': m013,
   '014_grant_login_details': m014,
+  '015_keys_plpgsql': m015,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
