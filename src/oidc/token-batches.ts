@@ -230,7 +230,9 @@ async function commitGroup(db: Db, commits: Commit[]): Promise<boolean[]> {
     await run(db, SAVE, [JSON.stringify(y)]);
     return commits.map(() => true);
   }
-  const { rows } = await run<{ req: number }>(db, COMMIT, [...x, ...r, JSON.stringify(y), ...z, e, ...w]);
+  // No keys: null, for which the (strict) key function is not called at all.
+  const keys = <T>(list: T[]): T[] | null => (list.length ? list : null);
+  const { rows } = await run<{ req: number }>(db, COMMIT, [keys(x[0]), keys(x[1]), x[2], x[3], ...r, JSON.stringify(y), keys(z[0]), keys(z[1]), z[2], e, ...w]);
   const ok = new Set(rows.map((row) => Number(row.req)));
   return commits.map((_, req) => ok.has(req));
 }
