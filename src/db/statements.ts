@@ -192,4 +192,5 @@ function isStatementError(err: unknown): boolean {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|53|58|XX)/.test(code);
 }
 
-const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+/** What a batch gives each caller it failed for. */
+export const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

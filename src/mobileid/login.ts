@@ -14,7 +14,7 @@ import DataLoader from 'dataloader';
 
 import type { AccountRow } from '../accounts/index.js';
 import { asDate, type Db } from '../db/index.js';
-import { BATCH_OPTIONS, disjointGroups, run, statement, type Statement, type Write } from '../db/statements.js';
+import { asError, BATCH_OPTIONS, disjointGroups, run, statement, type Statement, type Write } from '../db/statements.js';
 import { AppError } from '../errors.js';
 import type { CertificateStore } from './certificates.js';
 import type { MobileIdClient } from './client.js';
@@ -656,13 +656,13 @@ function loginBatches(db: Db, pollIntervalMs: number) {
   // others' rows as it would alone (a statement does not see its own inserts).
   const claims = new DataLoader<ClaimRow, ClaimResult>(async (batch) => {
     const results: (ClaimResult | Error)[] = new Array(batch.length);
-    for (const members of disjointGroups(batch, (c) => [`msisdn:${c.msisdn}`, `ip:${c.client_ip ?? ''}`])) {
+    for (const members of disjointGroups(batch, (c) => [`msisdn:${c.msisdn}`, `ip:${c.client_ip}`])) {
       try {
         const { rows } = await run<ClaimResult>(db, SQL.claim, [JSON.stringify(members.map((i) => batch[i]))]);
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const i of members) results[i] = byId.get(batch[i]!.id) ?? new Error('mobile id claim: no result row');
       } catch (err) {
-        for (const i of members) results[i] = err instanceof Error ? err : new Error(String(err));
+        for (const i of members) results[i] = asError(err);
       }
     }
     return results;

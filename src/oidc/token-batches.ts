@@ -14,7 +14,7 @@ import DataLoader from 'dataloader';
 import type { AdapterPayload } from 'oidc-provider';
 
 import type { Db } from '../db/index.js';
-import { BATCH_OPTIONS, disjointGroups, run, statement, type Write } from '../db/statements.js';
+import { asError, BATCH_OPTIONS, disjointGroups, run, statement, type Write } from '../db/statements.js';
 import { pushGrantLogin, upsertGrantLogins, type GrantLoginArrays } from './grant-logins.js';
 import { keyOf, type Key, type PendingGrantLogin, type PendingUpsert } from './request-scope.js';
 import { SUBJECT_OF_LOGIN, SUBJECT_OF_TOKEN, type TokenSubjectRow } from './token-subject.js';
@@ -287,7 +287,7 @@ function createBatches(db: Db): TokenBatches {
           const written = await commitGroup(db, members.map((i) => batch[i]!));
           members.forEach((i, k) => (results[i] = written[k]!));
         } catch (err) {
-          const error = err instanceof Error ? err : new Error(String(err));
+          const error = asError(err);
           members.forEach((i) => (results[i] = error));
         }
       }
