@@ -59,7 +59,7 @@ describe('a counter case', () => {
     expect(again).toMatchObject({ created: false, case: { id: c.id } });
     expect(await listVerifications(db, user)).toHaveLength(1);
     expect((await audits(c.id)).map((a) => a.action)).toEqual(['counter.case.create']);
-    expect(JSON.stringify(await audits(c.id))).not.toMatch(/Anna|Muster|1985/);
+    expect(JSON.stringify(await audits(c.id))).not.toMatch(/Anna|Muster|(?<![\w-])1985(?!\w)/);
   });
 
   it('is opened by its QR reference or short code and locked to that verifier', async () => {
@@ -113,7 +113,7 @@ describe('a counter case', () => {
     expect(await service.open(c.shortCode, alice)).toMatchObject({ ok: false, reason: 'used' });
     const trail = await audits(c.id);
     expect(trail.map((a) => a.action)).toContain('counter.case.approve');
-    expect(JSON.stringify(trail)).not.toMatch(/C1234567|Anna|Muster|1985/);
+    expect(JSON.stringify(trail)).not.toMatch(/C1234567|Anna|Muster|(?<![\w-])1985(?!\w)/);
   });
 
   it('is rejected with a reason code only', async () => {
